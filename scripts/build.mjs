@@ -1,0 +1,26 @@
+// One ESM bundle with split chunks: each command's code loads only when that command runs,
+// which keeps `authkeep token` close to bare `node` start-up.
+import { readFileSync } from 'node:fs'
+import { build } from 'esbuild'
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'))
+
+await build({
+  entryPoints: { authkeep: 'src/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: false,
+  legalComments: 'none',
+  // A native module cannot be bundled; it is loaded from node_modules only when the keyring is used.
+  external: ['@napi-rs/keyring'],
+  // CommonJS dependencies (commander, proper-lockfile) call require(); give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __ckReq } from 'node:module'; const require = __ckReq(import.meta.url);",
+  },
+  define: { AUTHKEEP_VERSION: JSON.stringify(version) },
+  logLevel: 'warning',
+})

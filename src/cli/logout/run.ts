@@ -1,0 +1,22 @@
+import { ExitCode } from '../../errors.js'
+import { loadConfig, pickProfile } from '../../profiles/configFile.js'
+import { logout } from '../../usecases/logout.js'
+import type { Run } from '../dispatch.js'
+import type { LogoutOptions } from './command.js'
+
+export const logoutRun: Run<LogoutOptions> = async (deps, opts) => {
+  const profile = pickProfile(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'logout')
+  const result = await logout(deps, profile)
+  if (!result.loggedIn) {
+    deps.io.err(`Profile "${profile.name}" is not logged in; nothing to do.\n`)
+    return ExitCode.ok
+  }
+  const revoked = {
+    yes: 'revoked at the server',
+    'no-endpoint': 'not revoked (the server has no revocation endpoint)',
+    'no-token': 'nothing to revoke',
+    failed: 'NOT revoked at the server',
+  }[result.revoked]
+  deps.io.err(`Logged out of profile "${profile.name}": ${revoked}; backup kept at ${result.backup}.\n`)
+  return ExitCode.ok
+}

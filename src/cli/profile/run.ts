@@ -1,0 +1,84 @@
+import { ExitCode } from '../../errors.js'
+import { withFileLock } from '../../lock/fileLock.js'
+import {
+  assertNewProfileName,
+  deleteProfile,
+  loadConfig,
+  pickProfile,
+  putProfile,
+} from '../../profiles/configFile.js'
+import { credentialLock } from '../../profiles/paths.js'
+import { backupExisting } from '../../stores/backups.js'
+import { buildProfile } from '../../usecases/addProfile.js'
+import type { Run } from '../dispatch.js'
+import type { ProfileAction } from './command.js'
+
+export const profileRun: Run<ProfileAction> = async (deps, a) => {
+  const config = await loadConfig(deps.paths)
+  const { io } = deps
+  switch (a.action) {
+    case 'add': {
+      assertNewProfileName(config, a.name)
+      const o = a.opts
+      if (o.allowInsecureHttp)
+        io.err('! --allow-insecure-http: tokens for this profile may cross the network unencrypted.\n')
+      const record = await buildProfile({
+        name: a.name,
+        issuer: o.issuer,
+        authorizationEndpoint: o.authorizationEndpoint,
+        tokenEndpoint: o.tokenEndpoint,
+        deviceAuthorizationEndpoint: o.deviceAuthorizationEndpoint,
+        revocationEndpoint: o.revocationEndpoint,
+        clientId: o.clientId,
+        scope: o.scope,
+        allowInsecureHttp: o.allowInsecureHttp === true,
+        store: o.store,
+        refreshMarginSeconds: o.refreshMargin,
+        pasteRedirectUri: o.pasteRedirectUri,
+      })
+      await putProfile(config, a.name, record)
+      const flows = [
+        record.device_authorization_endpoint && 'device',
+        record.authorization_endpoint && 'loopback, paste',
+      ].filter(Boolean)
+      io.err(
+        `Added profile "${a.name}" (login flows: ${flows.join(', ') || 'none'}; revocation: ${record.revocation_endpoint ? 'yes' : 'no'}).\n`,
+      )
+      io.err(`Next, run: authkeep login --profile ${a.name}\n`)
+      return ExitCode.ok
+    }
+    case 'list': {
+      const names = [...config.profiles.keys()]
+      io.out(a.json ? `${JSON.stringify({ profiles: names })}\n` : names.map((n) => `${n}\n`).join(''))
+      return ExitCode.ok
+    }
+    case 'show': {
+      const profile = pickProfile(config, a.name, deps.processEnv, 'profile show')
+      io.out(`${JSON.stringify({ name: profile.name, ...config.raw.profiles[profile.name] }, null, 2)}\n`)
+      return ExitCode.ok
+    }
+    case 'remove': {
+      const profile = pickProfile(config, a.name, deps.processEnv, 'profile remove')
+      const { backup, credential } = await withFileLock(
+        credentialLock(deps.paths, profile.name),
+        { timeoutMs: deps.lockTimeoutMs },
+        async () => {
+          const saved = await backupExisting(
+            deps.paths,
+            deps.store,
+            profile.name,
+            'profile-remove',
+            deps.clock.now(),
+          )
+          if (saved.backup) await deps.store.remove(profile.name, saved.credential?.secretsIn)
+          return saved
+        },
+      )
+      await deleteProfile(config, profile.name)
+      io.err(
+        `Removed profile "${profile.name}".${backup ? ` Its credential was kept at ${backup}${credential?.refreshToken ? ' (not revoked: use `authkeep logout` first to revoke)' : ''}.` : ''}\n`,
+      )
+      return ExitCode.ok
+    }
+  }
+}

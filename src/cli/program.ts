@@ -1,0 +1,39 @@
+import { Command } from 'commander'
+import type { Dispatch } from './dispatch.js'
+import { loginCommand } from './login/command.js'
+import { logoutCommand } from './logout/command.js'
+import { profileCommand } from './profile/command.js'
+import { refreshCommand } from './refresh/command.js'
+import { statusCommand } from './status/command.js'
+import { tokenCommand } from './token/command.js'
+
+export const EXIT_CODE_HELP = `
+Exit codes:
+  0    ok
+  1    error (the message says what failed)
+  2    usage: a flag, argument or pasted input was wrong
+  3    a config file or stored record is invalid, or unsafe (names the file and field)
+  4    login required: no login, or the server no longer accepts it
+  5    another process held the credential lock too long
+  6    the authorization server could not be reached or answered with a temporary failure
+  130  cancelled or timed out waiting for the person
+`
+
+export function buildProgram(dispatch: Dispatch, version: string): Command {
+  const program = new Command('authkeep')
+    .description('Keeps OAuth-signed-in developer CLIs signed in on machines without a browser.')
+    .version(version)
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', EXIT_CODE_HELP)
+  for (const sub of [
+    loginCommand(dispatch),
+    tokenCommand(dispatch),
+    refreshCommand(dispatch),
+    statusCommand(dispatch),
+    logoutCommand(dispatch),
+    profileCommand(dispatch),
+  ]) {
+    program.addCommand(sub)
+  }
+  return program
+}

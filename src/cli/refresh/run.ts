@@ -1,0 +1,18 @@
+import { ExitCode } from '../../errors.js'
+import { loadConfig, pickProfile } from '../../profiles/configFile.js'
+import { getToken } from '../../usecases/getToken.js'
+import type { Run } from '../dispatch.js'
+import type { RefreshOptions } from './command.js'
+
+export const refreshRun: Run<RefreshOptions> = async (deps, opts) => {
+  const profile = pickProfile(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'refresh')
+  const { credential, source } = await getToken(deps, profile, { force: opts.force === true })
+  const until = credential.expiresAt ? ` until ${credential.expiresAt.toISOString()}` : ''
+  const what = {
+    cached: `still valid${until}; nothing to do (add --force to refresh anyway)`,
+    adopted: `refreshed by another process meanwhile; valid${until}`,
+    refreshed: `refreshed; valid${until}`,
+  }[source]
+  deps.io.err(`Profile "${profile.name}": access token ${what}.\n`)
+  return ExitCode.ok
+}

@@ -1,0 +1,23 @@
+import { ExitCode } from '../../errors.js'
+import { loadConfig, pickProfile } from '../../profiles/configFile.js'
+import { profileStatus } from '../../usecases/status.js'
+import type { Run } from '../dispatch.js'
+import type { StatusOptions } from './command.js'
+import { renderStatus } from './render.js'
+
+export const statusRun: Run<StatusOptions> = async (deps, opts) => {
+  const config = await loadConfig(deps.paths)
+  const profiles = opts.profile
+    ? [pickProfile(config, opts.profile, deps.processEnv, 'status')]
+    : [...config.profiles.values()]
+  const entries = await Promise.all(profiles.map((p) => profileStatus(deps, p)))
+  deps.io.out(
+    opts.json
+      ? `${JSON.stringify({ profiles: entries }, null, 2)}\n`
+      : renderStatus(entries, deps.clock.now()),
+  )
+  if (entries.some((e) => e.state === 'unreadable')) return ExitCode.config
+  if (entries.some((e) => e.state === 'login_required' || e.state === 'logged_out'))
+    return ExitCode.loginRequired
+  return ExitCode.ok
+}

@@ -1,0 +1,22 @@
+import type { Browser } from './ports/browser.js'
+import type { Clock } from './ports/clock.js'
+import type { Environment } from './ports/environment.js'
+import type { Io } from './ports/io.js'
+import type { Prompter } from './ports/prompter.js'
+import type { Paths } from './profiles/paths.js'
+import type { CredentialStore } from './stores/credentialStore.js'
+
+/** Everything impure a use case may touch, built once in main.ts and replaced by fakes in unit tests. */
+export interface Deps {
+  io: Io
+  clock: Clock
+  env: Environment
+  processEnv: NodeJS.ProcessEnv
+  paths: Paths
+  browser: Browser
+  prompter: Prompter
+  store: CredentialStore
+  /** This machine's fingerprint, written into every record. */
+  host: string
+  lockTimeoutMs: number
+}

@@ -1,0 +1,77 @@
+// One error taxonomy and one exit-code table. Only main.ts turns these into a process exit.
+
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  config: 3,
+  loginRequired: 4,
+  locked: 5,
+  unavailable: 6,
+  cancelled: 130,
+} as const
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+/** An expected failure: printed as one line, ending with the command to run next, never with a stack. */
+export class AuthkeepError extends Error {
+  readonly exitCode: ExitCode
+  readonly next: string | undefined
+
+  constructor(message: string, opts: { exitCode?: ExitCode; next?: string; cause?: unknown } = {}) {
+    super(message)
+    this.name = new.target.name
+    this.exitCode = opts.exitCode ?? ExitCode.error
+    this.next = opts.next
+    // A cause may be a protocol error that holds a response or token: keep it off JSON and logs.
+    if (opts.cause !== undefined)
+      Object.defineProperty(this, 'cause', { value: opts.cause, enumerable: false })
+  }
+}
+
+export class UsageError extends AuthkeepError {
+  constructor(message: string, next?: string) {
+    super(message, { exitCode: ExitCode.usage, next })
+  }
+}
+
+/** A config file or stored record that fails validation: names the file and the field. */
+export class ConfigError extends AuthkeepError {
+  readonly file: string
+  constructor(file: string, detail: string, next?: string) {
+    super(`${file}: ${detail}`, { exitCode: ExitCode.config, next })
+    this.file = file
+  }
+}
+
+export class LoginRequiredError extends AuthkeepError {
+  readonly profile: string
+  constructor(profile: string, why: string, cause?: unknown) {
+    super(why, { exitCode: ExitCode.loginRequired, next: `authkeep login --profile ${profile}`, cause })
+    this.profile = profile
+  }
+}
+
+export class LockTimeoutError extends AuthkeepError {
+  constructor(lockPath: string, waitedMs: number, profile: string) {
+    super(
+      `another authkeep process held the lock ${lockPath} for more than ${Math.round(waitedMs / 1000)}s`,
+      {
+        exitCode: ExitCode.locked,
+        next: `authkeep status --profile ${profile}`,
+      },
+    )
+  }
+}
+
+/** The authorization server could not be reached or answered with a transient failure. */
+export class ServerUnavailableError extends AuthkeepError {
+  constructor(message: string, next: string, cause?: unknown) {
+    super(message, { exitCode: ExitCode.unavailable, next, cause })
+  }
+}
+
+export class CancelledError extends AuthkeepError {
+  constructor(message = 'cancelled') {
+    super(message, { exitCode: ExitCode.cancelled })
+  }
+}

@@ -1,0 +1,88 @@
+import { homedir } from 'node:os'
+import { buildProgram } from './cli/program.js'
+import type { Deps } from './deps.js'
+import { AuthkeepError, ExitCode } from './errors.js'
+import { systemBrowser } from './ports/browser.js'
+import { systemClock } from './ports/clock.js'
+import { readEnvironment } from './ports/environment.js'
+import type { Io } from './ports/io.js'
+import { stdinPrompter } from './ports/prompter.js'
+import { resolvePaths } from './profiles/paths.js'
+import { createCredentialStore } from './stores/credentialStore.js'
+import { hostFingerprint } from './stores/hostId.js'
+import { systemKeyring } from './stores/keyring.js'
+
+declare const AUTHKEEP_VERSION: string
+
+/** The composition root: the only place that touches process streams, the real clock and the exit code. */
+function buildDeps(io: Io): Deps {
+  const env = process.env
+  const paths = resolvePaths(env, homedir())
+  let keyring: ReturnType<typeof systemKeyring> | undefined
+  const lockSeconds = Number(env.AUTHKEEP_LOCK_TIMEOUT)
+  return {
+    io,
+    clock: systemClock,
+    env: readEnvironment(env, io.stdinIsTTY && io.stderrIsTTY),
+    processEnv: env,
+    paths,
+    browser: systemBrowser(env),
+    prompter: stdinPrompter(io),
+    store: createCredentialStore(paths, () => {
+      keyring ??= systemKeyring()
+      return keyring
+    }),
+    host: hostFingerprint(),
+    lockTimeoutMs: Number.isFinite(lockSeconds) && lockSeconds > 0 ? lockSeconds * 1000 : 30_000,
+  }
+}
+
+function processIo(): Io {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    stdin: process.stdin,
+    stdinIsTTY: process.stdin.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+  }
+}
+
+function report(io: Io, err: unknown): ExitCode {
+  if (err instanceof AuthkeepError) {
+    io.err(`authkeep: ${err.message}${err.next ? `; run: ${err.next}` : ''}\n`)
+    return err.exitCode
+  }
+  const e = err as { code?: string; exitCode?: number }
+  if (typeof e?.code === 'string' && e.code.startsWith('commander.')) {
+    // commander has already printed its message and, for --help/--version, its output.
+    return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage
+  }
+  const detail = process.env.AUTHKEEP_DEBUG
+    ? `\n${(err as Error)?.stack}`
+    : ' (set AUTHKEEP_DEBUG=1 for details)'
+  io.err(`authkeep: unexpected error: ${(err as Error)?.message ?? String(err)}${detail}\n`)
+  return ExitCode.error
+}
+
+async function main(argv: string[]): Promise<ExitCode> {
+  const io = processIo()
+  let deps: Deps | undefined
+  let code: ExitCode = ExitCode.ok
+  const program = buildProgram(async (load, opts) => {
+    deps ??= buildDeps(io)
+    const run = await load()
+    code = await run(deps, opts)
+  }, AUTHKEEP_VERSION)
+  program.exitOverride().configureOutput({ writeErr: (s) => io.err(s), writeOut: (s) => io.out(s) })
+  for (const sub of program.commands) sub.exitOverride()
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+  } catch (err) {
+    code = report(io, err)
+  }
+  return code
+}
+
+const code = await main(process.argv.slice(2))
+// Exit explicitly: idle keep-alive sockets from fetch would otherwise hold the process open for seconds.
+process.stdout.write('', () => process.exit(code))

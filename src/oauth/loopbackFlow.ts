@@ -1,0 +1,103 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import * as oidc from 'openid-client'
+import { AuthkeepError } from '../errors.js'
+import type { Browser } from '../ports/browser.js'
+import type { Environment } from '../ports/environment.js'
+import type { Io } from '../ports/io.js'
+import type { Profile } from '../profiles/profile.js'
+import { authorizationParams, clientConfig } from './client.js'
+
+const page = (title: string, body: string) =>
+  `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${body}</p>`
+
+/** The command a laptop runs so its browser can reach this machine's loopback listener. */
+export function sshForwardHint(env: Environment, port: number): string {
+  const server = env.sshServer
+  const target = server ? `${env.user}@${server.host}` : `${env.user}@THIS_HOST`
+  const portFlag = server && server.port !== 22 ? ` -p ${server.port}` : ''
+  return `ssh -L ${port}:127.0.0.1:${port}${portFlag} ${target}`
+}
+
+/**
+ * RFC 8252 loopback redirect: a listener on 127.0.0.1 only, taken down after the first callback.
+ * The browser is opened only once the listener is ready, and only where one can be shown.
+ */
+export async function loopbackLogin(
+  deps: { io: Io; browser: Browser; env: Environment },
+  profile: Profile,
+  opts: { port?: number | undefined; signal?: AbortSignal | undefined },
+): Promise<oidc.TokenEndpointResponse> {
+  const { io, browser, env } = deps
+  const config = clientConfig(profile)
+  const verifier = oidc.randomPKCECodeVerifier()
+  const state = oidc.randomState()
+
+  let onRequest: (req: IncomingMessage, res: ServerResponse) => void = () => {}
+  const server = createServer((req, res) => onRequest(req, res))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new AuthkeepError(`port ${opts.port} on 127.0.0.1 is already in use`, {
+              next: `authkeep login --profile ${profile.name} --method loopback --port 0`,
+            })
+          : err,
+      ),
+    )
+    server.listen(opts.port ?? 0, '127.0.0.1', resolve)
+  })
+  const port = (server.address() as AddressInfo).port
+  const redirectUri = `http://127.0.0.1:${port}/callback`
+  const close = () => {
+    server.close()
+    server.closeAllConnections()
+  }
+
+  try {
+    const url = oidc.buildAuthorizationUrl(config, {
+      ...authorizationParams(profile),
+      redirect_uri: redirectUri,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    })
+    const callback = new Promise<URL>((resolve, reject) => {
+      onRequest = (req, res) => {
+        const reqUrl = new URL(req.url ?? '/', redirectUri)
+        if (reqUrl.pathname !== '/callback') {
+          res.writeHead(404).end()
+          return
+        }
+        const ok = reqUrl.searchParams.has('code')
+        res.writeHead(ok ? 200 : 400, { 'content-type': 'text/html; charset=utf-8', connection: 'close' })
+        res.end(
+          ok
+            ? page('Signed in', 'You can close this tab and go back to the terminal.')
+            : page('Sign-in failed', 'See the terminal for details.'),
+        )
+        onRequest = (_req, r) => r.writeHead(410).end()
+        resolve(reqUrl)
+      }
+      opts.signal?.addEventListener('abort', () => reject(opts.signal?.reason), { once: true })
+    })
+
+    io.err(`\nOpen this URL in a browser to sign in:\n\n  ${url.href}\n\n`)
+    if (env.ssh && !env.display) {
+      io.err(
+        `The browser must reach 127.0.0.1:${port} on this machine. On your laptop, run:\n\n  ${sshForwardHint(env, port)}\n\nthen open the URL above in the laptop's browser.\n\n`,
+      )
+    } else if (env.display && !(await browser.open(url.href))) {
+      io.err('Could not start a browser; open the URL yourself.\n')
+    }
+    io.err(`Waiting for the browser to come back to ${redirectUri} …\n`)
+    const result = await callback
+    close()
+    return await oidc.authorizationCodeGrant(config, result, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    })
+  } finally {
+    close()
+  }
+}

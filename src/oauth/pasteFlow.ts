@@ -1,0 +1,64 @@
+import * as oidc from 'openid-client'
+import { AuthkeepError, ExitCode } from '../errors.js'
+import type { Io } from '../ports/io.js'
+import type { Prompter } from '../ports/prompter.js'
+import type { Profile } from '../profiles/profile.js'
+import { authorizationParams, clientConfig } from './client.js'
+import { PasteError, parsePasted } from './pastedInput.js'
+
+/** A loopback address nothing listens on: the browser fails to load it and its address bar holds the code. */
+export const DEFAULT_PASTE_REDIRECT = 'http://127.0.0.1/callback'
+
+/** Authorization code + PKCE where the browser is on another machine and the result is pasted back. */
+export async function pasteLogin(
+  io: Io,
+  prompter: Prompter,
+  profile: Profile,
+  signal?: AbortSignal,
+): Promise<oidc.TokenEndpointResponse> {
+  const config = clientConfig(profile)
+  const verifier = oidc.randomPKCECodeVerifier()
+  const state = oidc.randomState()
+  const redirectUri = profile.pasteRedirectUri ?? DEFAULT_PASTE_REDIRECT
+  const url = oidc.buildAuthorizationUrl(config, {
+    ...authorizationParams(profile),
+    redirect_uri: redirectUri,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  })
+  io.err(
+    [
+      '',
+      'Open this URL in a browser on any machine and approve:',
+      '',
+      `  ${url.href}`,
+      '',
+      'The browser then goes to a page that may fail to load. Copy its whole address from the address bar',
+      '(or the code the page shows) and paste it here.',
+      '',
+    ].join('\n'),
+  )
+  const again = `authkeep login --profile ${profile.name} --method paste`
+  let pasted: ReturnType<typeof parsePasted>
+  try {
+    pasted = parsePasted(await prompter.line('Paste the URL or code: ', signal))
+  } catch (err) {
+    if (err instanceof PasteError)
+      throw new AuthkeepError(`${err.message}; nothing was stored`, { exitCode: ExitCode.usage, next: again })
+    throw err
+  }
+  if (pasted.state !== undefined && pasted.state !== state) {
+    throw new AuthkeepError(
+      'the pasted state does not belong to this login, so it may come from someone else (possible CSRF); nothing was stored',
+      { next: again },
+    )
+  }
+  const callback = new URL(redirectUri)
+  callback.searchParams.set('code', pasted.code)
+  // A bare code carries no state; PKCE still binds the code to this process's verifier.
+  callback.searchParams.set('state', state)
+  const iss = pasted.iss ?? (profile.issParameterSupported ? config.serverMetadata().issuer : undefined)
+  if (iss) callback.searchParams.set('iss', iss)
+  return oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state })
+}

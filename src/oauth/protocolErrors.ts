@@ -1,0 +1,105 @@
+import * as oidc from 'openid-client'
+import { AuthkeepError, LoginRequiredError, ServerUnavailableError } from '../errors.js'
+
+export interface ErrorContext {
+  profile: string
+  /** What was being done, for the message: "refresh the token", "start the device login". */
+  action: string
+  /** The command that would fix or retry it. */
+  next: string
+}
+
+/** What went wrong at the server, without any value that could be a secret. */
+export interface ServerFailure {
+  status: number | undefined
+  error: string | undefined
+  description: string | undefined
+  retryAfterSeconds: number | undefined
+  transient: boolean
+}
+
+function responseOf(err: unknown): Response | undefined {
+  for (let e = err as { cause?: unknown; response?: unknown } | undefined, i = 0; e && i < 5; i++) {
+    if (e instanceof Response) return e
+    if (e.response instanceof Response) return e.response
+    e = e.cause as typeof e
+  }
+  return undefined
+}
+
+function networkCode(err: unknown): string | undefined {
+  for (
+    let e = err as { cause?: unknown; code?: unknown; name?: unknown } | undefined, i = 0;
+    e && i < 5;
+    i++
+  ) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout'
+    if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return e.code
+    if (e instanceof TypeError && e.message === 'fetch failed' && !e.cause) return 'fetch failed'
+    e = e.cause as typeof e
+  }
+  return undefined
+}
+
+export function describeFailure(err: unknown): ServerFailure | undefined {
+  const response = responseOf(err)
+  const status = err instanceof oidc.ResponseBodyError ? err.status : response?.status
+  const retryAfter = Number(response?.headers.get('retry-after'))
+  const base = {
+    status,
+    retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
+  }
+  if (err instanceof oidc.ResponseBodyError) {
+    return {
+      ...base,
+      error: err.error,
+      description: err.error_description,
+      transient: err.status >= 500 || err.status === 429 || err.error === 'temporarily_unavailable',
+    }
+  }
+  const net = networkCode(err)
+  if (net) return { ...base, error: undefined, description: net, transient: true }
+  if (status !== undefined || (err as { code?: string })?.code?.startsWith('OAUTH_')) {
+    return {
+      ...base,
+      error: undefined,
+      description: (err as Error).message,
+      transient: status === undefined || status >= 500 || status === 429,
+    }
+  }
+  return undefined
+}
+
+/** Maps what openid-client and fetch throw onto the exit-code table. Unknown errors pass through as bugs. */
+export function toAuthkeepError(err: unknown, ctx: ErrorContext): unknown {
+  if (err instanceof AuthkeepError) return err
+  const f = describeFailure(err)
+  if (!f) return err
+  if (f.error === 'invalid_grant') {
+    return new LoginRequiredError(
+      ctx.profile,
+      `the server no longer accepts the login of profile "${ctx.profile}" (invalid_grant${f.description ? `: ${f.description}` : ''})`,
+      err,
+    )
+  }
+  const what = f.error
+    ? `${f.error}${f.description ? `: ${f.description}` : ''}`
+    : (f.description ?? 'no details')
+  const status = f.status ? `HTTP ${f.status}, ` : ''
+  if (f.transient) {
+    const retry =
+      f.retryAfterSeconds !== undefined ? `; the server asks to retry after ${f.retryAfterSeconds}s` : ''
+    return new ServerUnavailableError(
+      `could not ${ctx.action} for profile "${ctx.profile}" (${status}${what})${retry}`,
+      ctx.next,
+      err,
+    )
+  }
+  return new AuthkeepError(
+    `the authorization server refused to ${ctx.action} for profile "${ctx.profile}" (${status}${what})`,
+    {
+      next: ctx.next,
+      cause: err,
+    },
+  )
+}

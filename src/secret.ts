@@ -1,0 +1,40 @@
+import { inspect } from 'node:util'
+
+/** Masks a secret for display: keeps a recognisable prefix such as `sk-ant-oat01-` and the last 4 characters. */
+export function mask(value: string): string {
+  if (value.length < 16) return '…'
+  const prefix = /^[a-z]{1,8}(?:-[a-z0-9]{1,8}){0,3}-/i.exec(value)?.[0] ?? ''
+  return `${prefix.length <= 16 ? prefix : ''}…${value.slice(-4)}`
+}
+
+/**
+ * A secret value that masks itself wherever it is turned into text or JSON.
+ * Printing the real value is an explicit `reveal()`.
+ */
+export class Secret {
+  readonly #value: string
+
+  constructor(value: string) {
+    this.#value = value
+  }
+
+  reveal(): string {
+    return this.#value
+  }
+
+  equals(other: Secret | undefined): boolean {
+    return other !== undefined && other.#value === this.#value
+  }
+
+  toString(): string {
+    return mask(this.#value)
+  }
+
+  toJSON(): string {
+    return mask(this.#value)
+  }
+
+  [inspect.custom](): string {
+    return `Secret(${mask(this.#value)})`
+  }
+}

@@ -1,0 +1,98 @@
+import { stat, unlink } from 'node:fs/promises'
+import { AuthkeepError, ConfigError } from '../errors.js'
+import { credentialFile, type Paths } from '../profiles/paths.js'
+import { parseJsonFile } from '../validation.js'
+import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
+import {
+  type Credential,
+  fromRecord,
+  recordSchema,
+  type SecretsLocation,
+  secretsOf,
+  secretsSchema,
+  toRecord,
+} from './credential.js'
+import { KEYRING_SERVICE, type Keyring } from './keyring.js'
+
+export interface CredentialStore {
+  read(profile: string): Promise<Credential | undefined>
+  /** Writes atomically; where the secrets go follows `credential.secretsIn`. */
+  write(credential: Credential): Promise<void>
+  /** Deletes the record, and the keyring entry when the secrets live there. Callers back up first. */
+  remove(profile: string, secretsIn: SecretsLocation | undefined): Promise<void>
+  recordFile(profile: string): string
+  /** Where the secrets live, for `status`. */
+  describe(credential: Credential): string
+}
+
+/** One 0600 JSON record per profile in a 0700 directory; tokens inline or in the keyring. */
+export function createCredentialStore(paths: Paths, keyring: () => Keyring): CredentialStore {
+  const recordFile = (profile: string) => credentialFile(paths, profile)
+  const relogin = (profile: string) => `move the file aside and run: authkeep login --profile ${profile}`
+
+  return {
+    recordFile,
+
+    async read(profile) {
+      const file = recordFile(profile)
+      const text = await readFileIfExists(file)
+      if (text === undefined) return undefined
+      await assertPrivate(file, profile)
+      const record = parseJsonFile(file, text, recordSchema, relogin(profile))
+      if (record.secrets_in === 'file') return fromRecord(record, record)
+      const where = `keyring ${KEYRING_SERVICE}/${profile}`
+      const blob = await keyring()
+        .get(profile)
+        .catch((err: Error) => {
+          throw new AuthkeepError(
+            `cannot read the secrets of profile "${profile}" from the ${where}: ${err.message}`,
+            {
+              next: `authkeep login --profile ${profile}`,
+            },
+          )
+        })
+      if (blob === null) return fromRecord(record, {})
+      return fromRecord(record, parseJsonFile(where, blob, secretsSchema, relogin(profile)))
+    },
+
+    async write(credential) {
+      const inKeyring = credential.secretsIn === 'keyring'
+      // The keyring first: a crash between the two leaves newer secrets with older metadata, which only
+      // costs one extra refresh; the other order could pair metadata with secrets that were never stored.
+      if (inKeyring) await keyring().set(credential.profile, JSON.stringify(secretsOf(credential)))
+      await writeFileAtomic(
+        recordFile(credential.profile),
+        `${JSON.stringify(toRecord(credential, !inKeyring), null, 2)}\n`,
+      )
+    },
+
+    async remove(profile, secretsIn) {
+      if (secretsIn === 'keyring') await keyring().delete(profile)
+      await unlink(recordFile(profile)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err
+      })
+    },
+
+    describe(credential) {
+      return credential.secretsIn === 'keyring'
+        ? `keyring (${KEYRING_SERVICE}/${credential.profile})`
+        : `file ${recordFile(credential.profile)}`
+    },
+  }
+}
+
+/** A record others can read, or one owned by someone else, is refused rather than used. */
+async function assertPrivate(file: string, profile: string): Promise<void> {
+  const s = await stat(file)
+  const uid = process.getuid?.()
+  if (uid !== undefined && s.uid !== uid) {
+    throw new ConfigError(file, `owned by uid ${s.uid}, not by you (uid ${uid})`, `sudo chown ${uid} ${file}`)
+  }
+  if ((s.mode & 0o077) !== 0) {
+    throw new ConfigError(
+      file,
+      `readable by other users (mode ${(s.mode & 0o777).toString(8)}); the tokens of profile "${profile}" may be exposed`,
+      `chmod 600 ${file}`,
+    )
+  }
+}

@@ -1,0 +1,70 @@
+import type { Deps } from '../deps.js'
+import { AuthkeepError } from '../errors.js'
+import { isFresh } from '../oauth/tokenResponse.js'
+import type { Profile } from '../profiles/profile.js'
+
+export type LoginState = 'valid' | 'expiring' | 'expired' | 'login_required' | 'logged_out' | 'unreadable'
+
+/** One row of `status`, in the names `--json` prints. Never holds a secret. */
+export interface StatusEntry {
+  profile: string
+  state: LoginState
+  issuer: string | undefined
+  access_token_expires_at: string | null
+  refresh_token: boolean
+  refresh_token_expires_at: string | null
+  stored_in: string | null
+  other_host: string | null
+  detail: string | null
+  next: string | null
+}
+
+export async function profileStatus(deps: Deps, profile: Profile): Promise<StatusEntry> {
+  const base = {
+    profile: profile.name,
+    issuer: profile.issuer ?? new URL(profile.endpoints.token).origin,
+    access_token_expires_at: null,
+    refresh_token: false,
+    refresh_token_expires_at: null,
+    stored_in: null,
+    other_host: null,
+    detail: null,
+    next: null,
+  }
+  const login = `authkeep login --profile ${profile.name}`
+  let c: Awaited<ReturnType<Deps['store']['read']>>
+  try {
+    c = await deps.store.read(profile.name)
+  } catch (err) {
+    if (!(err instanceof AuthkeepError)) throw err
+    return { ...base, state: 'unreadable', detail: err.message, next: err.next ?? null }
+  }
+  if (!c) return { ...base, state: 'logged_out', detail: 'no login stored', next: login }
+  const now = deps.clock.now()
+  const expired = c.expiresAt !== undefined && c.expiresAt <= now
+  const state: LoginState =
+    c.state === 'login_required' || (expired && !c.refreshToken)
+      ? 'login_required'
+      : expired
+        ? 'expired'
+        : isFresh(c, now, profile.refreshMarginSeconds)
+          ? 'valid'
+          : 'expiring'
+  return {
+    ...base,
+    state,
+    access_token_expires_at: c.expiresAt?.toISOString() ?? null,
+    refresh_token: c.refreshToken !== undefined,
+    refresh_token_expires_at: c.refreshExpiresAt?.toISOString() ?? null,
+    stored_in: deps.store.describe(c),
+    // A rotating refresh token copied to a second machine logs both out at the first refresh.
+    other_host: c.host !== deps.host ? c.host : null,
+    detail:
+      state === 'login_required'
+        ? (c.stateReason ?? 'the access token expired and there is no refresh token')
+        : state === 'expired'
+          ? 'the access token expired; the next `authkeep token` refreshes it'
+          : null,
+    next: state === 'login_required' ? login : null,
+  }
+}
