@@ -1,0 +1,128 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { AuthServer } from '../bed/authServer.js'
+
+export const BIN = resolve(import.meta.dirname, '../../bin/authkeep.mjs')
+
+export interface Result {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** A scratch HOME and AUTHKEEP_HOME, and an environment built from nothing: no CI, SSH or DISPLAY leaks in. */
+export interface Sandbox {
+  dir: string
+  env: Record<string, string>
+  recordFile(profile: string): string
+  readRecord(profile: string): Promise<Record<string, unknown>>
+  cleanup(): Promise<void>
+}
+
+export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sandbox> {
+  const dir = await mkdtemp(join(tmpdir(), 'authkeep-e2e-'))
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: join(dir, 'home'),
+    AUTHKEEP_HOME: join(dir, 'authkeep'),
+    LANG: 'C.UTF-8',
+    ...extraEnv,
+  }
+  const recordFile = (profile: string) => join(env.AUTHKEEP_HOME as string, 'state', 'credentials', `${profile}.json`)
+  return {
+    dir,
+    env,
+    recordFile,
+    readRecord: async (profile) => JSON.parse(await readFile(recordFile(profile), 'utf8')),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  }
+}
+
+export function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { output: Promise<Result> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (d) => {
+    stdout += d
+  })
+  child.stderr?.on('data', (d) => {
+    stderr += d
+  })
+  const output = new Promise<Result>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  )
+  return Object.assign(child, { output })
+}
+
+export async function runCli(args: string[], env: Record<string, string>, input?: string): Promise<Result> {
+  const child = spawnCli(args, env)
+  child.stdin?.end(input ?? '')
+  return child.output
+}
+
+/** Resolves with the first match of `re` in the child's stderr, within a bounded time. */
+export function waitForStderr(child: ChildProcess, re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let seen = ''
+    const timer = setTimeout(() => {
+      child.stderr?.off('data', onData)
+      reject(new Error(`no ${re} on stderr within ${timeoutMs} ms; got:\n${seen}`))
+    }, timeoutMs)
+    const onData = (d: Buffer) => {
+      seen += d
+      const m = seen.match(re)
+      if (m) {
+        clearTimeout(timer)
+        child.stderr?.off('data', onData)
+        resolve(m)
+      }
+    }
+    child.stderr?.on('data', onData)
+  })
+}
+
+export async function addProfile(
+  server: AuthServer,
+  env: Record<string, string>,
+  name = 'test',
+  extra: string[] = [],
+): Promise<void> {
+  const r = await runCli(
+    ['profile', 'add', name, '--issuer', server.issuer, '--client-id', server.clientId, '--scope', 'openid offline_access', '--store', 'file', ...extra],
+    env,
+  )
+  if (r.code !== 0) throw new Error(`profile add failed (${r.code}): ${r.stderr}`)
+}
+
+export const DEVICE_LINK = /carries the code: (\S+)/
+export const AUTHORIZE_URL = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)$/m
+
+/** Runs a device login, handing the printed link to `approve` (the person, in a browser or over HTTP). */
+export async function deviceLogin(
+  env: Record<string, string>,
+  approve: (url: string) => Promise<unknown>,
+  profile = 'test',
+): Promise<Result> {
+  const child = spawnCli(['login', '--profile', profile, '--method', 'device'], env)
+  child.stdin?.end()
+  const [, link] = await waitForStderr(child, DEVICE_LINK)
+  await approve(link as string)
+  return child.output
+}
+
+/** Every value that must never be shown: the tokens in the record file. */
+export async function secretsOf(sb: Sandbox, profile = 'test'): Promise<string[]> {
+  const r = await sb.readRecord(profile)
+  return ['access_token', 'refresh_token', 'id_token'].map((k) => r[k]).filter((v): v is string => typeof v === 'string')
+}
+
+export function assertNoSecrets(texts: string[], secrets: string[]): void {
+  for (const s of secrets) {
+    for (const t of texts) {
+      if (t.includes(s)) throw new Error(`a secret (${s.slice(0, 6)}…) was printed:\n${t}`)
+    }
+  }
+}

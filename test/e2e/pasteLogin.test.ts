@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict'
+import { access } from 'node:fs/promises'
+import { after, before, test } from 'node:test'
+import { type AuthServer, startAuthServer } from '../bed/authServer.js'
+import { approveWithHttp } from '../bed/httpApprover.js'
+import { startTmux } from '../bed/tmux.js'
+import { AUTHORIZE_URL, addProfile, BIN, DEVICE_LINK, runCli, sandbox, spawnCli, waitForStderr } from './harness.js'
+
+let server: AuthServer
+before(async () => {
+  server = await startAuthServer({ deviceInterval: 1 })
+})
+after(() => server?.close())
+
+/** Reads the authorize URL off the terminal, approves it as the person would, returns the redirect. */
+async function approveFromScreen(screen: string): Promise<URL> {
+  const url = screen.match(AUTHORIZE_URL)?.[1]
+  assert.ok(url, `no authorize URL on screen:\n${screen}`)
+  const { redirectedTo } = await approveWithHttp(url)
+  assert.ok(redirectedTo, 'the server redirected back with a code')
+  return new URL(redirectedTo)
+}
+
+test('paste login in a real terminal: the whole redirect URL pasted back', async () => {
+  const sb = await sandbox()
+  try {
+    await addProfile(server, sb.env)
+    const tmux = await startTmux([process.execPath, BIN, 'login', '--method', 'paste'], { env: sb.env })
+    try {
+      const redirect = await approveFromScreen(await tmux.waitFor(/Paste the URL or code: /))
+      await tmux.sendText(redirect.href)
+      await tmux.sendEnter()
+      assert.equal(await tmux.exitCode(), 0, await tmux.capture())
+      assert.match(await tmux.capture(), /✓ Logged in: profile "test"/)
+    } finally {
+      await tmux.kill()
+    }
+    const token = await runCli(['token'], sb.env)
+    assert.equal((await server.userinfo(token.stdout.trim())).status, 200)
+  } finally {
+    await sb.cleanup()
+  }
+})
+
+test('paste login rejects a wrong state as a possible CSRF, and stores nothing', async () => {
+  const sb = await sandbox()
+  try {
+    await addProfile(server, sb.env)
+    const tmux = await startTmux([process.execPath, BIN, 'login', '--method', 'paste'], { env: sb.env })
+    try {
+      const redirect = await approveFromScreen(await tmux.waitFor(/Paste the URL or code: /))
+      redirect.searchParams.set('state', 'forged-state-from-another-login')
+      await tmux.sendText(redirect.href)
+      await tmux.sendEnter()
+      assert.equal(await tmux.exitCode(), 1)
+      assert.match(await tmux.capture(), /possible CSRF\); nothing was stored; run: authkeep login --profile test --method paste/)
+    } finally {
+      await tmux.kill()
+    }
+    await assert.rejects(access(sb.recordFile('test')), 'no record was written')
+    assert.equal(server.counts.authorization_code, 1, 'only the first test redeemed a code')
+  } finally {
+    await sb.cleanup()
+  }
+})
+
+test('paste login from piped stdin accepts code#state', async () => {
+  const sb = await sandbox()
+  try {
+    await addProfile(server, sb.env)
+    const child = spawnCli(['login', '--method', 'paste'], sb.env)
+    const [, url] = await waitForStderr(child, AUTHORIZE_URL)
+    const { redirectedTo } = await approveWithHttp(url as string)
+    const params = new URL(redirectedTo as string).searchParams
+    child.stdin?.end(`${params.get('code')}#${params.get('state')}\n`)
+    const r = await child.output
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, '')
+  } finally {
+    await sb.cleanup()
+  }
+})
+
+test('auto in a terminal over SSH picks the device flow and says why', async () => {
+  const sb = await sandbox({ SSH_CONNECTION: '203.0.113.9 51000 198.51.100.7 22' })
+  try {
+    await addProfile(server, sb.env)
+    const tmux = await startTmux([process.execPath, BIN, 'login'], { env: sb.env })
+    try {
+      const screen = await tmux.waitFor(DEVICE_LINK)
+      assert.match(screen, /with the device flow \(an SSH session, and the server offers the device flow\)/)
+      await approveWithHttp(screen.match(DEVICE_LINK)?.[1] as string)
+      assert.equal(await tmux.exitCode(), 0, await tmux.capture())
+    } finally {
+      await tmux.kill()
+    }
+  } finally {
+    await sb.cleanup()
+  }
+})
+
+test('auto without a terminal (CI) fails fast with what to do instead', async () => {
+  const sb = await sandbox({ CI: 'true' })
+  try {
+    await addProfile(server, sb.env)
+    const r = await runCli(['login'], sb.env)
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /no person can answer a login here \(CI\).*run: authkeep login --profile test --method paste < pasted-url.txt\n$/)
+  } finally {
+    await sb.cleanup()
+  }
+})

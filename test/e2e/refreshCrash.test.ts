@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type AuthServer, startAuthServer } from '../bed/authServer.js'
+import { approveWithHttp } from '../bed/httpApprover.js'
+import { addProfile, deviceLogin, runCli, sandbox, spawnCli } from './harness.js'
+
+const TRIALS = Number(process.env.AUTHKEEP_CRASH_TRIALS ?? 12)
+// Independent sandboxes run side by side: a kill that leaves the lock behind costs its lane the 10 s
+// stale period (as it would cost a user), and lanes keep the whole test short.
+const LANES = 4
+
+let server: AuthServer
+before(async () => {
+  server = await startAuthServer({ deviceInterval: 1 })
+  // Keeps each refresh in flight long enough for kills to land while the lock is held.
+  server.injectFault({ fault: { kind: 'delay', ms: 150 } })
+})
+after(() => server?.close())
+
+interface LaneResult {
+  killedMidway: number
+  relogins: number
+}
+
+async function lane(trials: number): Promise<LaneResult> {
+  const sb = await sandbox()
+  const login = async () => assert.equal((await deviceLogin(sb.env, (u) => approveWithHttp(u))).code, 0)
+  const result = { killedMidway: 0, relogins: 0 }
+  try {
+    await addProfile(server, sb.env)
+    await login()
+    for (let trial = 0; trial < trials; trial++) {
+      const old = await sb.readRecord('test')
+      const child = spawnCli(['refresh', '--profile', 'test', '--force'], sb.env)
+      child.stdin?.end()
+      await sleep(100 + Math.random() * 500)
+      child.kill('SIGKILL')
+      if ((await child.output).signal === 'SIGKILL') result.killedMidway++
+
+      const now = await sb.readRecord('test') // throws if the record were torn
+      assert.equal(now.version, 1)
+      const isOld = now.refresh_token === old.refresh_token
+      if (isOld) {
+        assert.equal(now.access_token, old.access_token, 'an old refresh token never pairs with a new access token')
+      } else {
+        assert.notEqual(now.access_token, old.access_token)
+        assert.equal((await server.userinfo(now.access_token as string)).status, 200, 'a new grant is a valid one')
+      }
+
+      const next = await runCli(['refresh', '--profile', 'test', '--force'], sb.env)
+      if (next.code === 4) {
+        // Legitimate only when the server rotated the token and the process died before writing it.
+        assert.ok(isOld, `login lost although the new grant was written: ${next.stderr}`)
+        assert.match(next.stderr, /run: authkeep login --profile test/)
+        await login()
+        result.relogins++
+        continue
+      }
+      assert.equal(next.code, 0, next.stderr)
+      const printed = await runCli(['token', '--profile', 'test'], sb.env)
+      assert.equal((await server.userinfo(printed.stdout.trim())).status, 200)
+    }
+    return result
+  } finally {
+    await sb.cleanup()
+  }
+}
+
+test(`a refresh SIGKILLed at random points (${TRIALS} times) never leaves a torn or lost record`, async () => {
+  const per = Math.ceil(TRIALS / LANES)
+  const results = await Promise.all(Array.from({ length: LANES }, () => lane(per)))
+  const killed = results.reduce((n, r) => n + r.killedMidway, 0)
+  const relogins = results.reduce((n, r) => n + r.relogins, 0)
+  assert.ok(killed >= (per * LANES) / 2, `most trials were killed mid-run (${killed}/${per * LANES})`)
+  assert.ok(relogins <= (per * LANES) / 3, `a lost in-flight refresh stays the exception (${relogins})`)
+})
