@@ -27,24 +27,27 @@ function responseOf(err: unknown): Response | undefined {
   return undefined
 }
 
+/** A short name for a failure to talk to the server at all: ECONNREFUSED, timeout, a TLS error. */
 function networkCode(err: unknown): string | undefined {
-  for (
-    let e = err as { cause?: unknown; code?: unknown; name?: unknown } | undefined, i = 0;
-    e && i < 5;
-    i++
-  ) {
+  type Link = { cause?: unknown; code?: unknown; name?: unknown; message?: unknown } | undefined
+  let fetchFailed = false
+  let last: string | undefined
+  for (let e = err as Link, i = 0; e && i < 6; i++, e = e.cause as Link) {
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout'
-    if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return e.code
-    if (e instanceof TypeError && e.message === 'fetch failed' && !e.cause) return 'fetch failed'
-    e = e.cause as typeof e
+    if (typeof e.code === 'string' && /^(E[A-Z_]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)$/.test(e.code)) {
+      return e.code
+    }
+    if (e instanceof TypeError && e.message === 'fetch failed') fetchFailed = true
+    else if (fetchFailed && typeof e.message === 'string') last = e.message
   }
-  return undefined
+  return fetchFailed ? (last ?? 'fetch failed') : undefined
 }
 
 export function describeFailure(err: unknown): ServerFailure | undefined {
   const response = responseOf(err)
   const status = err instanceof oidc.ResponseBodyError ? err.status : response?.status
-  const retryAfter = Number(response?.headers.get('retry-after'))
+  const header = response?.headers.get('retry-after')
+  const retryAfter = header ? Number(header) : Number.NaN
   const base = {
     status,
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
@@ -63,7 +66,10 @@ export function describeFailure(err: unknown): ServerFailure | undefined {
     return {
       ...base,
       error: undefined,
-      description: (err as Error).message,
+      description:
+        status === undefined || status < 300
+          ? `the server's answer is not a valid token response: ${(err as Error).message}`
+          : (err as Error).message,
       transient: status === undefined || status >= 500 || status === 429,
     }
   }
@@ -98,7 +104,8 @@ export function toAuthkeepError(err: unknown, ctx: ErrorContext): unknown {
   return new AuthkeepError(
     `the authorization server refused to ${ctx.action} for profile "${ctx.profile}" (${status}${what})`,
     {
-      next: ctx.next,
+      // A refused client id is a profile problem; logging in again would fail the same way.
+      next: f.error === 'invalid_client' ? `authkeep profile show ${ctx.profile}` : ctx.next,
       cause: err,
     },
   )

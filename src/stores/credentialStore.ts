@@ -21,6 +21,8 @@ export interface CredentialStore {
   /** Deletes the record, and the keyring entry when the secrets live there. Callers back up first. */
   remove(profile: string, secretsIn: SecretsLocation | undefined): Promise<void>
   recordFile(profile: string): string
+  /** Throws KeyringUnavailableError unless the keyring answers. */
+  probeKeyring(): Promise<void>
   /** Where the secrets live, for `status`. */
   describe(credential: Credential): string
 }
@@ -71,6 +73,12 @@ export function createCredentialStore(paths: Paths, keyring: () => Keyring): Cre
       await unlink(recordFile(profile)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err
       })
+    },
+
+    async probeKeyring() {
+      // A read of a missing entry answers null even where nothing can be stored: only a write tells.
+      await keyring().set('.probe', 'authkeep')
+      await keyring().delete('.probe')
     },
 
     describe(credential) {

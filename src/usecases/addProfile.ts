@@ -18,36 +18,36 @@ export interface AddProfileInput {
   pasteRedirectUri: string | undefined
 }
 
+const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+
 /**
  * Builds the stored profile. With only --issuer, the endpoints come from discovery (RFC 8414 / OpenID
  * Discovery) once, now, so that later commands need no discovery round trip.
  */
 export async function buildProfile(input: AddProfileInput): Promise<ProfileRecord> {
-  const explicit = {
+  const explicit = defined({
     authorization_endpoint: input.authorizationEndpoint,
     token_endpoint: input.tokenEndpoint,
     device_authorization_endpoint: input.deviceAuthorizationEndpoint,
     revocation_endpoint: input.revocationEndpoint,
-  }
+  })
   let discovered: Partial<ProfileRecord> = {}
   if (!input.tokenEndpoint) {
     if (!input.issuer)
       throw new UsageError('give --issuer URL, or the endpoints with --token-endpoint URL and others')
     discovered = await discover(input.name, input.issuer, input.clientId, input.allowInsecureHttp)
   }
-  const record = Object.fromEntries(
-    Object.entries({
-      issuer: input.issuer,
-      ...discovered,
-      ...explicit,
-      client_id: input.clientId,
-      scope: input.scope,
-      allow_insecure_http: input.allowInsecureHttp || undefined,
-      store: input.store,
-      refresh_margin_seconds: input.refreshMarginSeconds,
-      paste_redirect_uri: input.pasteRedirectUri,
-    }).filter(([, v]) => v !== undefined),
-  )
+  const record = defined({
+    issuer: input.issuer,
+    ...discovered,
+    ...explicit,
+    client_id: input.clientId,
+    scope: input.scope,
+    allow_insecure_http: input.allowInsecureHttp || undefined,
+    store: input.store,
+    refresh_margin_seconds: input.refreshMarginSeconds,
+    paste_redirect_uri: input.pasteRedirectUri,
+  })
   const parsed = profileSchema.safeParse(record)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]

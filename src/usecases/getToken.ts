@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js'
 import { LockTimeoutError, LoginRequiredError } from '../errors.js'
 import { LockBusyError, withFileLock } from '../lock/fileLock.js'
 import { clientConfig } from '../oauth/client.js'
-import { toAuthkeepError } from '../oauth/protocolErrors.js'
+import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { DEFAULT_RETRY, withRetry } from '../oauth/retry.js'
 import { credentialFromTokens, isFresh } from '../oauth/tokenResponse.js'
 import { credentialLock } from '../profiles/paths.js'
@@ -70,9 +70,9 @@ async function refreshUnderLock(deps: Deps, profile: Profile, current: Credentia
     tokens = await withRetry(
       () => oidc.refreshTokenGrant(config, refreshToken.reveal()),
       DEFAULT_RETRY,
-      (ms) =>
+      (ms, err) =>
         deps.io.err(
-          `authkeep: the token endpoint is not answering; retrying in ${(ms / 1000).toFixed(1)}s\n`,
+          `authkeep: the token endpoint failed (${describeFailure(err)?.description ?? 'no details'}); retrying in ${(ms / 1000).toFixed(1)}s\n`,
         ),
     )
   } catch (err) {

@@ -36,6 +36,9 @@ function grantTypeRefused(err: unknown): boolean {
 
 export async function login(deps: Deps, profile: Profile, input: LoginInput): Promise<Credential> {
   const { io } = deps
+  const preference = input.store ?? profile.store
+  // Asked for the keyring only: find out before the person approves anything, not after.
+  if (preference === 'keyring') await deps.store.probeKeyring().catch((err) => keyringRefused(err, profile.name))
   const choice = chooseMethod(deps.env, profile, input.method)
   io.err(`Signing in to profile "${profile.name}" with the ${choice.method} flow (${choice.reason}).\n`)
   const signal = AbortSignal.timeout(input.timeoutSeconds * 1000)
@@ -98,15 +101,18 @@ async function store(deps: Deps, credential: Credential, preference: StorePrefer
       return inKeyring
     } catch (err) {
       if (!(err instanceof KeyringUnavailableError)) throw err
-      if (preference === 'keyring') {
-        throw new AuthkeepError(`${err.message}; nothing was stored`, {
-          exitCode: ExitCode.error,
-          next: `authkeep login --profile ${credential.profile} --store file`,
-        })
-      }
+      if (preference === 'keyring') keyringRefused(err, credential.profile)
       deps.io.err(`! ${err.message}; storing the tokens in a 0600 file instead.\n`)
     }
   }
   await deps.store.write(credential)
   return credential
+}
+
+function keyringRefused(err: unknown, profile: string): never {
+  if (!(err instanceof KeyringUnavailableError)) throw err
+  throw new AuthkeepError(`${err.message}; nothing was stored`, {
+    exitCode: ExitCode.error,
+    next: `authkeep login --profile ${profile} --store file`,
+  })
 }

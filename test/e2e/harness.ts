@@ -41,10 +41,19 @@ export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sa
   }
 }
 
-export function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { output: Promise<Result> } {
+/** Every run is bounded: a CLI still running after `timeoutMs` is killed, and its result says so. */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): ChildProcess & { output: Promise<Result> } {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
+  const timer = setTimeout(() => {
+    stderr += `\n[harness] killed after ${timeoutMs} ms\n`
+    child.kill('SIGKILL')
+  }, timeoutMs)
   child.stdout?.on('data', (d) => {
     stdout += d
   })
@@ -52,7 +61,10 @@ export function spawnCli(args: string[], env: Record<string, string>): ChildProc
     stderr += d
   })
   const output = new Promise<Result>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    }),
   )
   return Object.assign(child, { output })
 }

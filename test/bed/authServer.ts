@@ -1,0 +1,253 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type Provider from 'oidc-provider'
+import { type Fault, type FaultRule, holdBody, serveFault, type TimerSet } from './faults.js'
+import { quietOidcProvider } from './quietOidc.js'
+
+export type { Fault, FaultRule }
+
+export interface AuthServerOptions {
+  // seconds; defaults 60, 86400, 600, 86400, 60
+  ttl?: {
+    accessToken?: number
+    refreshToken?: number
+    deviceCode?: number
+    grant?: number
+    authorizationCode?: number
+  }
+  deviceInterval?: number
+  rotateRefreshToken?: boolean
+  clientId?: string
+  deviceFlow?: boolean
+  scopes?: string[]
+}
+
+type GrantKind = 'authorization_code' | 'refresh_token' | 'device_code' | 'revocation'
+
+export interface AuthServer {
+  issuer: string
+  clientId: string
+  endpoints: {
+    authorization: string
+    token: string
+    deviceAuthorization?: string
+    revocation: string
+    userinfo: string
+  }
+  counts: Record<GrantKind, number>
+  failures: Record<string, number>
+  failureDetails: string[]
+  injectFault(rule: FaultRule | null): void
+  userinfo(accessToken: string): Promise<{ status: number; sub?: string }>
+  revokeGrantOf(refreshToken: string): Promise<void>
+  resetCounts(): void
+  close(): Promise<void>
+}
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+
+// Fixed here rather than taken from oidc-provider's defaults, so fault paths are known up front.
+const routes = {
+  authorization: '/auth',
+  token: '/token',
+  device_authorization: '/device/auth',
+  code_verification: '/device',
+  revocation: '/token/revocation',
+  userinfo: '/me',
+}
+
+// Imported lazily so the console filter is in place before oidc-provider's import-time warning.
+let providerModule: Promise<typeof import('oidc-provider')> | undefined
+function loadProvider() {
+  quietOidcProvider()
+  providerModule ??= import('oidc-provider')
+  return providerModule
+}
+
+function zeroCounts(): Record<GrantKind, number> {
+  return { authorization_code: 0, refresh_token: 0, device_code: 0, revocation: 0 }
+}
+
+function listen(server: ReturnType<typeof createServer>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
+  })
+}
+
+function configuration(opts: AuthServerOptions, clientId: string, deviceFlow: boolean) {
+  const ttl = opts.ttl ?? {}
+  const grantTypes = ['authorization_code', 'refresh_token', ...(deviceFlow ? [DEVICE_GRANT] : [])]
+  return {
+    clients: [
+      {
+        client_id: clientId,
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: grantTypes,
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+      },
+    ],
+    routes,
+    features: {
+      devInteractions: { enabled: true },
+      deviceFlow: { enabled: deviceFlow },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+    },
+    pkce: { required: () => true },
+    rotateRefreshToken: opts.rotateRefreshToken ?? true,
+    scopes: opts.scopes ?? ['openid', 'offline_access', 'profile'],
+    // The default 15 s is also added to every stored token's lifetime, which hides expiry.
+    clockTolerance: 0,
+    ttl: {
+      AccessToken: ttl.accessToken ?? 60,
+      RefreshToken: ttl.refreshToken ?? 86400,
+      DeviceCode: ttl.deviceCode ?? 600,
+      Grant: ttl.grant ?? 86400,
+      AuthorizationCode: ttl.authorizationCode ?? 60,
+      IdToken: 3600,
+      Interaction: 600,
+      Session: 86400,
+    },
+    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
+  }
+}
+
+// oidc-provider never sends `interval`, so clients fall back to polling every 5 s.
+function injectInterval(res: ServerResponse, interval: number): void {
+  holdBody(res, (body, end) => {
+    if (res.statusCode !== 200) return end(body)
+    try {
+      const json = { ...JSON.parse(body.toString('utf8')), interval: Math.round(interval) }
+      const out = Buffer.from(JSON.stringify(json))
+      res.setHeader('content-length', out.length)
+      end(out)
+    } catch {
+      end(body)
+    }
+  })
+}
+
+// Counted just before the reply leaves, so a caller that has the reply also sees the count.
+function countOnSuccess(res: ServerResponse, bump: () => void): void {
+  const end = res.end.bind(res)
+  res.end = ((...args: Parameters<typeof end>) => {
+    if (res.statusCode === 200) bump()
+    return end(...args)
+  }) as ServerResponse['end']
+}
+
+async function revokeWholeGrant(provider: Provider, refreshToken: string): Promise<void> {
+  const token = await provider.RefreshToken.find(refreshToken, { ignoreExpiration: true })
+  const grantId = token?.grantId
+  if (!grantId) throw new Error('revokeGrantOf: the server does not know this refresh token')
+  const members = [
+    provider.AccessToken,
+    provider.AuthorizationCode,
+    provider.RefreshToken,
+    provider.DeviceCode,
+  ]
+  await Promise.all(members.map((m) => m.revokeByGrantId(grantId)))
+  await provider.Grant.adapter.destroy(grantId)
+}
+
+export async function startAuthServer(opts: AuthServerOptions = {}): Promise<AuthServer> {
+  const { default: ProviderClass } = await loadProvider()
+  const clientId = opts.clientId ?? 'authkeep-test'
+  const deviceFlow = opts.deviceFlow ?? true
+  const timers: TimerSet = new Set()
+  let rule: (FaultRule & { left: number }) | null = null
+  let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.writeHead(503).end()
+  }
+
+  const server = createServer((req, res) => handle(req, res))
+  // Keep-alive sockets from clients would otherwise hold close() open.
+  server.keepAliveTimeout = 1000
+  const port = await listen(server)
+  const issuer = `http://127.0.0.1:${port}`
+  const provider = new ProviderClass(issuer, configuration(opts, clientId, deviceFlow))
+  const callback = provider.callback()
+
+  const bed: AuthServer = {
+    issuer,
+    clientId,
+    endpoints: {
+      authorization: issuer + routes.authorization,
+      token: issuer + routes.token,
+      ...(deviceFlow ? { deviceAuthorization: issuer + routes.device_authorization } : {}),
+      revocation: issuer + routes.revocation,
+      userinfo: issuer + routes.userinfo,
+    },
+    counts: zeroCounts(),
+    failures: {},
+    failureDetails: [],
+    injectFault(next) {
+      rule = next ? { ...next, left: next.times ?? Number.POSITIVE_INFINITY } : null
+    },
+    async userinfo(accessToken) {
+      const res = await fetch(bed.endpoints.userinfo, {
+        headers: { authorization: `Bearer ${accessToken}` },
+        signal: AbortSignal.timeout(10_000),
+      })
+      const text = await res.text()
+      if (res.status !== 200) return { status: res.status }
+      return { status: res.status, sub: (JSON.parse(text) as { sub?: string }).sub }
+    },
+    revokeGrantOf: (refreshToken) => revokeWholeGrant(provider, refreshToken),
+    // In place, so references a test took earlier stay live.
+    resetCounts() {
+      Object.assign(bed.counts, zeroCounts())
+      for (const k of Object.keys(bed.failures)) delete bed.failures[k]
+      bed.failureDetails.length = 0
+    },
+    async close() {
+      for (const t of timers) clearTimeout(t)
+      timers.clear()
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeAllConnections()
+      await closed
+    },
+  }
+
+  provider.on('grant.success', (ctx) => {
+    const type = ctx.oidc?.params?.grant_type
+    const kind = type === DEVICE_GRANT ? 'device_code' : type
+    if (kind === 'authorization_code' || kind === 'refresh_token' || kind === 'device_code')
+      bed.counts[kind] += 1
+  })
+  provider.on('grant.error', (_ctx, err) => {
+    const code = err.error ?? 'server_error'
+    bed.failures[code] = (bed.failures[code] ?? 0) + 1
+    bed.failureDetails.push(`${code}: ${err.error_detail ?? err.error_description ?? err.message}`)
+  })
+
+  const passThrough = (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', issuer).pathname
+    if (req.method === 'POST' && path === routes.revocation) {
+      countOnSuccess(res, () => {
+        bed.counts.revocation += 1
+      })
+    }
+    if (req.method === 'POST' && path === routes.device_authorization && opts.deviceInterval !== undefined) {
+      injectInterval(res, opts.deviceInterval)
+    }
+    callback(req, res)
+  }
+
+  handle = (req, res) => {
+    const path = new URL(req.url ?? '/', issuer).pathname
+    const active = rule
+    if (active && path === (active.path ?? routes.token) && active.left > 0) {
+      active.left -= 1
+      if (active.left <= 0) rule = null
+      serveFault(active.fault, req, res, passThrough, timers)
+      return
+    }
+    passThrough(req, res)
+  }
+
+  return bed
+}
