@@ -1,11 +1,13 @@
 // One ESM bundle with split chunks: each command's code loads only when that command runs,
 // which keeps `authkeep token` close to bare `node` start-up.
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { build } from 'esbuild'
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'))
 
-await build({
+rmSync('dist', { recursive: true, force: true })
+
+const result = await build({
   entryPoints: { authkeep: 'src/main.ts' },
   outdir: 'dist',
   bundle: true,
@@ -23,4 +25,6 @@ await build({
   },
   define: { AUTHKEEP_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
+  metafile: process.env.AUTHKEEP_BUILD_META === '1',
 })
+if (result.metafile) console.log(JSON.stringify(result.metafile))

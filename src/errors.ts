@@ -71,7 +71,7 @@ export class ServerUnavailableError extends AuthkeepError {
 }
 
 export class CancelledError extends AuthkeepError {
-  constructor(message = 'cancelled') {
-    super(message, { exitCode: ExitCode.cancelled })
+  constructor(message = 'cancelled', next?: string) {
+    super(message, { exitCode: ExitCode.cancelled, next })
   }
 }

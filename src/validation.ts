@@ -1,8 +1,8 @@
-import type { z } from 'zod'
+import type * as z from 'zod/mini'
 import { ConfigError } from './errors.js'
 
 /** Parses JSON text and validates it, naming the file and the first failing field in one line. */
-export function parseJsonFile<T extends z.ZodType>(
+export function parseJsonFile<T extends z.ZodMiniType>(
   file: string,
   text: string,
   schema: T,

@@ -12,7 +12,8 @@ export async function parseOnly(build: (d: Dispatch) => Command, argv: string[])
   }
   const cmd = build(dispatch)
   cmd.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} })
-  for (const sub of cmd.commands) sub.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} })
+  for (const sub of cmd.commands)
+    sub.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} })
   await cmd.parseAsync(argv, { from: 'user' })
   return seen
 }

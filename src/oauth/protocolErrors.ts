@@ -34,7 +34,10 @@ function networkCode(err: unknown): string | undefined {
   let last: string | undefined
   for (let e = err as Link, i = 0; e && i < 6; i++, e = e.cause as Link) {
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout'
-    if (typeof e.code === 'string' && /^(E[A-Z_]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)$/.test(e.code)) {
+    if (
+      typeof e.code === 'string' &&
+      /^(E[A-Z_]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)$/.test(e.code)
+    ) {
       return e.code
     }
     if (e instanceof TypeError && e.message === 'fetch failed') fetchFailed = true

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { ConfigError, UsageError } from '../errors.js'
 import { readFileIfExists, writeFileAtomic } from '../stores/atomicFile.js'
 import { parseJsonFile } from '../validation.js'
@@ -7,7 +7,7 @@ import { PROFILE_NAME, type Profile, type ProfileRecord, profileSchema, toProfil
 
 const configSchema = z.looseObject({
   version: z.literal(1),
-  profiles: z.record(z.string().regex(PROFILE_NAME, 'is not a valid profile name'), profileSchema),
+  profiles: z.record(z.string().check(z.regex(PROFILE_NAME, 'is not a valid profile name')), profileSchema),
 })
 type ConfigRecord = z.output<typeof configSchema>
 
@@ -22,12 +22,7 @@ export async function loadConfig(paths: Paths): Promise<Config> {
   const raw: ConfigRecord =
     text === undefined
       ? { version: 1, profiles: {} }
-      : parseJsonFile(
-          paths.configFile,
-          text,
-          configSchema,
-          `fix the file, or move it aside and run: authkeep profile add`,
-        )
+      : parseJsonFile(paths.configFile, text, configSchema, `\${EDITOR:-vi} ${paths.configFile}`)
   const profiles = new Map(Object.entries(raw.profiles).map(([name, p]) => [name, toProfile(name, p)]))
   return { file: paths.configFile, raw, profiles }
 }
@@ -79,7 +74,10 @@ export function pickProfile(
 
 export function assertNewProfileName(config: Config, name: string): void {
   if (!PROFILE_NAME.test(name)) {
-    throw new UsageError(`"${name}" is not a valid profile name (letters, digits, ".", "_", "-"; up to 64)`)
+    throw new UsageError(
+      `"${name}" is not a valid profile name (letters, digits, ".", "_", "-"; up to 64)`,
+      'authkeep profile list',
+    )
   }
   if (config.profiles.has(name)) {
     throw new ConfigError(config.file, `profile "${name}" already exists`, `authkeep profile remove ${name}`)

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { Secret } from '../secret.js'
 
 export type CredentialState = 'active' | 'login_required'
@@ -26,22 +26,19 @@ export interface Credential {
 const isoDate = z.iso.datetime({ offset: true })
 
 /** The secret-bearing part; lives in the record file or, as one JSON value, in the keyring. */
-export const secretsSchema = z.looseObject({
-  access_token: z.string().min(1).optional(),
-  refresh_token: z.string().min(1).optional(),
-  id_token: z.string().min(1).optional(),
-})
+const token = z.optional(z.string().check(z.minLength(1)))
+export const secretsSchema = z.looseObject({ access_token: token, refresh_token: token, id_token: token })
 
-export const recordSchema = secretsSchema.extend({
+export const recordSchema = z.extend(secretsSchema, {
   version: z.literal(1),
   profile: z.string(),
   state: z.enum(['active', 'login_required']),
-  state_reason: z.string().optional(),
+  state_reason: z.optional(z.string()),
   secrets_in: z.enum(['file', 'keyring']),
-  token_type: z.string().optional(),
-  scope: z.string().optional(),
-  expires_at: isoDate.optional(),
-  refresh_expires_at: isoDate.optional(),
+  token_type: z.optional(z.string()),
+  scope: z.optional(z.string()),
+  expires_at: z.optional(isoDate),
+  refresh_expires_at: z.optional(isoDate),
   obtained_at: isoDate,
   updated_at: isoDate,
   host: z.string(),

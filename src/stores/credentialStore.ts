@@ -30,7 +30,8 @@ export interface CredentialStore {
 /** One 0600 JSON record per profile in a 0700 directory; tokens inline or in the keyring. */
 export function createCredentialStore(paths: Paths, keyring: () => Keyring): CredentialStore {
   const recordFile = (profile: string) => credentialFile(paths, profile)
-  const relogin = (profile: string) => `move the file aside and run: authkeep login --profile ${profile}`
+  // logout keeps an unreadable record as a raw-text backup before removing it; a new login follows.
+  const relogin = (profile: string) => `authkeep logout --profile ${profile}`
 
   return {
     recordFile,

@@ -18,7 +18,8 @@ export interface AddProfileInput {
   pasteRedirectUri: string | undefined
 }
 
-const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+const defined = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
 
 /**
  * Builds the stored profile. With only --issuer, the endpoints come from discovery (RFC 8414 / OpenID
@@ -34,7 +35,10 @@ export async function buildProfile(input: AddProfileInput): Promise<ProfileRecor
   let discovered: Partial<ProfileRecord> = {}
   if (!input.tokenEndpoint) {
     if (!input.issuer)
-      throw new UsageError('give --issuer URL, or the endpoints with --token-endpoint URL and others')
+      throw new UsageError(
+        'give --issuer URL, or the endpoints with --token-endpoint URL and others',
+        `authkeep profile add ${input.name} --issuer URL --client-id ${input.clientId}`,
+      )
     discovered = await discover(input.name, input.issuer, input.clientId, input.allowInsecureHttp)
   }
   const record = defined({
@@ -59,7 +63,11 @@ export async function buildProfile(input: AddProfileInput): Promise<ProfileRecor
 
 async function discover(name: string, issuer: string, clientId: string, allowInsecureHttp: boolean) {
   const problem = urlProblem(issuer, allowInsecureHttp)
-  if (problem) throw new UsageError(`--issuer ${problem}`)
+  if (problem)
+    throw new UsageError(
+      `--issuer ${problem}`,
+      `authkeep profile add ${name} --issuer https://… --client-id ${clientId}`,
+    )
   let config: oidc.Configuration
   try {
     config = await oidc.discovery(new URL(issuer), clientId, undefined, oidc.None(), {
@@ -78,7 +86,11 @@ async function discover(name: string, issuer: string, clientId: string, allowIns
     })
   }
   const m = config.serverMetadata()
-  if (!m.token_endpoint) throw new AuthkeepError(`${issuer} publishes no token_endpoint`)
+  if (!m.token_endpoint) {
+    throw new AuthkeepError(`${issuer} publishes no token_endpoint`, {
+      next: `authkeep profile add ${name} --token-endpoint URL --client-id ${clientId}`,
+    })
+  }
   return {
     issuer: m.issuer,
     authorization_endpoint: m.authorization_endpoint,

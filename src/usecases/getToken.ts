@@ -1,12 +1,6 @@
-import * as oidc from 'openid-client'
 import type { Deps } from '../deps.js'
-import { LockTimeoutError, LoginRequiredError } from '../errors.js'
-import { LockBusyError, withFileLock } from '../lock/fileLock.js'
-import { clientConfig } from '../oauth/client.js'
-import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
-import { DEFAULT_RETRY, withRetry } from '../oauth/retry.js'
-import { credentialFromTokens, isFresh } from '../oauth/tokenResponse.js'
-import { credentialLock } from '../profiles/paths.js'
+import { LoginRequiredError } from '../errors.js'
+import { isFresh } from '../oauth/tokenResponse.js'
 import type { Profile } from '../profiles/profile.js'
 import type { Credential } from '../stores/credential.js'
 
@@ -16,7 +10,7 @@ export interface TokenResult {
   source: 'cached' | 'adopted' | 'refreshed'
 }
 
-function usable(profile: Profile, c: Credential | undefined): Credential {
+export function usable(profile: Profile, c: Credential | undefined): Credential {
   if (!c) throw new LoginRequiredError(profile.name, `profile "${profile.name}" has no login yet`)
   if (c.state === 'login_required') {
     throw new LoginRequiredError(profile.name, c.stateReason ?? `profile "${profile.name}" needs a new login`)
@@ -37,76 +31,7 @@ export async function getToken(
   if (!opts.force && isFresh(seen, deps.clock.now(), profile.refreshMarginSeconds)) {
     return { credential: seen, source: 'cached' }
   }
-  const lockPath = credentialLock(deps.paths, profile.name)
-  try {
-    return await withFileLock(lockPath, { timeoutMs: deps.lockTimeoutMs }, async () => {
-      const current = usable(profile, await deps.store.read(profile.name))
-      const peerRefreshed = current.updatedAt.getTime() !== seen.updatedAt.getTime()
-      if (
-        isFresh(current, deps.clock.now(), profile.refreshMarginSeconds) &&
-        (!opts.force || peerRefreshed)
-      ) {
-        return { credential: current, source: 'adopted' }
-      }
-      return { credential: await refreshUnderLock(deps, profile, current), source: 'refreshed' }
-    })
-  } catch (err) {
-    if (err instanceof LockBusyError) throw new LockTimeoutError(err.lockPath, err.waitedMs, profile.name)
-    throw err
-  }
-}
-
-async function refreshUnderLock(deps: Deps, profile: Profile, current: Credential): Promise<Credential> {
-  const refreshToken = current.refreshToken
-  if (!refreshToken) {
-    throw new LoginRequiredError(
-      profile.name,
-      `the access token of profile "${profile.name}" expired and there is no refresh token`,
-    )
-  }
-  const config = clientConfig(profile)
-  let tokens: oidc.TokenEndpointResponse
-  try {
-    tokens = await withRetry(
-      () => oidc.refreshTokenGrant(config, refreshToken.reveal()),
-      DEFAULT_RETRY,
-      (ms, err) =>
-        deps.io.err(
-          `authkeep: the token endpoint failed (${describeFailure(err)?.description ?? 'no details'}); retrying in ${(ms / 1000).toFixed(1)}s\n`,
-        ),
-    )
-  } catch (err) {
-    const mapped = toAuthkeepError(err, {
-      profile: profile.name,
-      action: 'refresh the token',
-      next: `authkeep refresh --profile ${profile.name}`,
-    })
-    if (mapped instanceof LoginRequiredError) await markLoginRequired(deps, current, mapped.message)
-    throw mapped
-  }
-  const next = credentialFromTokens(tokens, {
-    profile: profile.name,
-    now: deps.clock.now(),
-    host: deps.host,
-    secretsIn: current.secretsIn,
-    previous: current,
-  })
-  // Written even if a stale-lock takeover happened meanwhile: the old refresh token is spent, so this
-  // new grant is the only one left worth keeping.
-  await deps.store.write(next)
-  return next
-}
-
-/** Keeps the record, so what was there can still be seen and restored; only marks it as needing login. */
-async function markLoginRequired(deps: Deps, current: Credential, reason: string): Promise<void> {
-  const latest = await deps.store.read(current.profile)
-  // A peer that took a stale lock over may have written a good grant meanwhile: never clobber it.
-  if (!latest || latest.updatedAt.getTime() !== current.updatedAt.getTime()) return
-  const now = deps.clock.now()
-  await deps.store.write({
-    ...current,
-    state: 'login_required',
-    stateReason: `${reason} (seen ${now.toISOString()})`,
-    updatedAt: now,
-  })
+  // The lock, the protocol library and the network are loaded only when a refresh is due.
+  const { refreshUnderLock } = await import('./refreshUnderLock.js')
+  return refreshUnderLock(deps, profile, seen, opts.force === true)
 }

@@ -38,7 +38,8 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
   const { io } = deps
   const preference = input.store ?? profile.store
   // Asked for the keyring only: find out before the person approves anything, not after.
-  if (preference === 'keyring') await deps.store.probeKeyring().catch((err) => keyringRefused(err, profile.name))
+  if (preference === 'keyring')
+    await deps.store.probeKeyring().catch((err) => keyringRefused(err, profile.name))
   const choice = chooseMethod(deps.env, profile, input.method)
   io.err(`Signing in to profile "${profile.name}" with the ${choice.method} flow (${choice.reason}).\n`)
   const signal = AbortSignal.timeout(input.timeoutSeconds * 1000)
@@ -60,7 +61,10 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
     }
   } catch (err) {
     if (signal.aborted) {
-      throw new CancelledError(`no sign-in within ${input.timeoutSeconds}s; nothing was stored`)
+      throw new CancelledError(
+        `no sign-in within ${input.timeoutSeconds}s; nothing was stored`,
+        `authkeep login --profile ${profile.name} --timeout ${input.timeoutSeconds * 2}`,
+      )
     }
     throw toAuthkeepError(err, {
       profile: profile.name,

@@ -30,10 +30,14 @@ export async function startKeyringSession(home: string): Promise<KeyringSession>
   const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home }
   const bus = await startBus(base)
   const env = { DBUS_SESSION_BUS_ADDRESS: bus.address }
-  const daemon: ChildProcess = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
-    env: { ...base, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
+  const daemon: ChildProcess = spawn(
+    'gnome-keyring-daemon',
+    ['--foreground', '--unlock', '--components=secrets'],
+    {
+      env: { ...base, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  )
   const stopAll = async () => {
     daemon.kill('SIGTERM')
     try {
@@ -42,8 +46,13 @@ export async function startKeyringSession(home: string): Promise<KeyringSession>
   }
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('gnome-keyring-daemon did not come up within 5 s')), 5_000)
-      daemon.once('error', (e) => reject(new Error(`gnome-keyring-daemon: ${e.message} (apt-get install gnome-keyring)`)))
+      const timer = setTimeout(
+        () => reject(new Error('gnome-keyring-daemon did not come up within 5 s')),
+        5_000,
+      )
+      daemon.once('error', (e) =>
+        reject(new Error(`gnome-keyring-daemon: ${e.message} (apt-get install gnome-keyring)`)),
+      )
       // It prints its control variables once it serves the session.
       daemon.stdout?.once('data', () => {
         clearTimeout(timer)

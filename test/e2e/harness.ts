@@ -31,7 +31,8 @@ export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sa
     LANG: 'C.UTF-8',
     ...extraEnv,
   }
-  const recordFile = (profile: string) => join(env.AUTHKEEP_HOME as string, 'state', 'credentials', `${profile}.json`)
+  const recordFile = (profile: string) =>
+    join(env.AUTHKEEP_HOME as string, 'state', 'credentials', `${profile}.json`)
   return {
     dir,
     env,
@@ -76,7 +77,11 @@ export async function runCli(args: string[], env: Record<string, string>, input?
 }
 
 /** Resolves with the first match of `re` in the child's stderr, within a bounded time. */
-export function waitForStderr(child: ChildProcess, re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+export function waitForStderr(
+  child: ChildProcess,
+  re: RegExp,
+  timeoutMs = 20_000,
+): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let seen = ''
     const timer = setTimeout(() => {
@@ -103,7 +108,20 @@ export async function addProfile(
   extra: string[] = [],
 ): Promise<void> {
   const r = await runCli(
-    ['profile', 'add', name, '--issuer', server.issuer, '--client-id', server.clientId, '--scope', 'openid offline_access', '--store', 'file', ...extra],
+    [
+      'profile',
+      'add',
+      name,
+      '--issuer',
+      server.issuer,
+      '--client-id',
+      server.clientId,
+      '--scope',
+      'openid offline_access',
+      '--store',
+      'file',
+      ...extra,
+    ],
     env,
   )
   if (r.code !== 0) throw new Error(`profile add failed (${r.code}): ${r.stderr}`)
@@ -128,7 +146,9 @@ export async function deviceLogin(
 /** Every value that must never be shown: the tokens in the record file. */
 export async function secretsOf(sb: Sandbox, profile = 'test'): Promise<string[]> {
   const r = await sb.readRecord(profile)
-  return ['access_token', 'refresh_token', 'id_token'].map((k) => r[k]).filter((v): v is string => typeof v === 'string')
+  return ['access_token', 'refresh_token', 'id_token']
+    .map((k) => r[k])
+    .filter((v): v is string => typeof v === 'string')
 }
 
 export function assertNoSecrets(texts: string[], secrets: string[]): void {

@@ -39,7 +39,10 @@ test('a revoked grant: exit 4, the message names the login command, the record i
     assert.equal(JSON.parse(status.stdout).profiles[0].state, 'login_required')
     const text = await runCli(['status'], sb.env)
     assert.match(text.stdout, /Login required/)
-    assertNoSecrets([r.stderr, token.stderr, status.stdout, text.stdout], [before.access_token, before.refresh_token] as string[])
+    assertNoSecrets([r.stderr, token.stderr, status.stdout, text.stdout], [
+      before.access_token,
+      before.refresh_token,
+    ] as string[])
   } finally {
     await sb.cleanup()
   }

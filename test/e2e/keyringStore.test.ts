@@ -14,7 +14,20 @@ before(async () => {
 after(() => server?.close())
 
 const addAutoProfile = async (env: Record<string, string>) => {
-  const r = await runCli(['profile', 'add', 'test', '--issuer', server.issuer, '--client-id', server.clientId, '--scope', 'openid offline_access'], env)
+  const r = await runCli(
+    [
+      'profile',
+      'add',
+      'test',
+      '--issuer',
+      server.issuer,
+      '--client-id',
+      server.clientId,
+      '--scope',
+      'openid offline_access',
+    ],
+    env,
+  )
   assert.equal(r.code, 0, r.stderr)
 }
 
@@ -63,12 +76,18 @@ test('without a keyring, auto falls back to a 0600 file and says so; --store key
     assert.equal(r1.code, 1)
     assert.doesNotMatch(r1.stderr, /enter the code/, 'refused before anyone is asked to approve')
     assert.equal(server.counts.device_code, 0)
-    assert.match(r1.stderr, /the system keyring is not available .*; nothing was stored; run: authkeep login --profile test --store file/)
+    assert.match(
+      r1.stderr,
+      /the system keyring is not available .*; nothing was stored; run: authkeep login --profile test --store file/,
+    )
     await assert.rejects(access(sb.recordFile('test')))
 
     const login = await deviceLogin(sb.env, (u) => approveWithHttp(u))
     assert.equal(login.code, 0, login.stderr)
-    assert.match(login.stderr, /! the system keyring is not available .*; storing the tokens in a 0600 file instead/)
+    assert.match(
+      login.stderr,
+      /! the system keyring is not available .*; storing the tokens in a 0600 file instead/,
+    )
     assert.equal((await sb.readRecord('test')).secrets_in, 'file')
   } finally {
     await sb.cleanup()

@@ -23,7 +23,11 @@ test('logout revokes at the server (RFC 7009), keeps a 0600 backup, then removes
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stderr, /Logged out of profile "test": revoked at the server; backup kept at /)
     assert.equal(server.counts.revocation, 1)
-    assert.equal((await server.userinfo(record.access_token as string)).status, 401, 'revoking the grant ends its access token too')
+    assert.equal(
+      (await server.userinfo(record.access_token as string)).status,
+      401,
+      'revoking the grant ends its access token too',
+    )
     await assert.rejects(access(sb.recordFile('test')))
 
     const backupsDir = join(sb.env.AUTHKEEP_HOME as string, 'state', 'backups', 'test')

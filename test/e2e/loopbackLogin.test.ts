@@ -4,7 +4,16 @@ import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { type ChromiumApprover, launchChromium } from '../bed/chromiumApprover.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
-import { AUTHORIZE_URL, addProfile, assertNoSecrets, runCli, sandbox, secretsOf, spawnCli, waitForStderr } from './harness.js'
+import {
+  AUTHORIZE_URL,
+  addProfile,
+  assertNoSecrets,
+  runCli,
+  sandbox,
+  secretsOf,
+  spawnCli,
+  waitForStderr,
+} from './harness.js'
 
 let server: AuthServer
 let chromium: ChromiumApprover
@@ -75,7 +84,12 @@ test('a busy --port is a clear error that names the fix', async () => {
     await addProfile(server, sb.env)
     const r = await runCli(['login', '--method', 'loopback', '--port', String(port)], sb.env)
     assert.equal(r.code, 1)
-    assert.match(r.stderr, new RegExp(`port ${port} on 127.0.0.1 is already in use; run: authkeep login --profile test --method loopback --port 0`))
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `port ${port} on 127.0.0.1 is already in use; run: authkeep login --profile test --method loopback --port 0`,
+      ),
+    )
   } finally {
     blocker.close()
     await sb.cleanup()

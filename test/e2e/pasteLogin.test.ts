@@ -4,7 +4,16 @@ import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
 import { startTmux } from '../bed/tmux.js'
-import { AUTHORIZE_URL, addProfile, BIN, DEVICE_LINK, runCli, sandbox, spawnCli, waitForStderr } from './harness.js'
+import {
+  AUTHORIZE_URL,
+  addProfile,
+  BIN,
+  DEVICE_LINK,
+  runCli,
+  sandbox,
+  spawnCli,
+  waitForStderr,
+} from './harness.js'
 
 let server: AuthServer
 before(async () => {
@@ -53,7 +62,10 @@ test('paste login rejects a wrong state as a possible CSRF, and stores nothing',
       await tmux.sendText(redirect.href)
       await tmux.sendEnter()
       assert.equal(await tmux.exitCode(), 1)
-      assert.match(await tmux.capture(), /possible CSRF\); nothing was stored; run: authkeep login --profile test --method paste/)
+      assert.match(
+        await tmux.capture(),
+        /possible CSRF\); nothing was stored; run: authkeep login --profile test --method paste/,
+      )
     } finally {
       await tmux.kill()
     }
@@ -105,7 +117,10 @@ test('auto without a terminal (CI) fails fast with what to do instead', async ()
     await addProfile(server, sb.env)
     const r = await runCli(['login'], sb.env)
     assert.equal(r.code, 2)
-    assert.match(r.stderr, /no person can answer a login here \(CI\).*run: authkeep login --profile test --method paste < pasted-url.txt\n$/)
+    assert.match(
+      r.stderr,
+      /no person can answer a login here \(CI\).*run: authkeep login --profile test --method paste < pasted-url.txt\n$/,
+    )
   } finally {
     await sb.cleanup()
   }

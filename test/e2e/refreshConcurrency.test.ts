@@ -19,10 +19,16 @@ test('32 concurrent `token` processes on an expired token: one refresh reaches t
     assert.equal((await deviceLogin(sb.env, (u) => approveWithHttp(u))).code, 0)
     const before = await sb.readRecord('test')
     await sleep(2200)
-    assert.equal((await server.userinfo(before.access_token as string)).status, 401, 'the stored token has expired')
+    assert.equal(
+      (await server.userinfo(before.access_token as string)).status,
+      401,
+      'the stored token has expired',
+    )
     server.resetCounts()
 
-    const results = await Promise.all(Array.from({ length: 32 }, () => runCli(['token', '--profile', 'test'], sb.env)))
+    const results = await Promise.all(
+      Array.from({ length: 32 }, () => runCli(['token', '--profile', 'test'], sb.env)),
+    )
     for (const r of results) assert.equal(r.code, 0, r.stderr)
     const tokens = new Set(results.map((r) => r.stdout))
     assert.equal(tokens.size, 1, 'every process printed the same token')

@@ -42,10 +42,18 @@ async function lane(trials: number): Promise<LaneResult> {
       assert.equal(now.version, 1)
       const isOld = now.refresh_token === old.refresh_token
       if (isOld) {
-        assert.equal(now.access_token, old.access_token, 'an old refresh token never pairs with a new access token')
+        assert.equal(
+          now.access_token,
+          old.access_token,
+          'an old refresh token never pairs with a new access token',
+        )
       } else {
         assert.notEqual(now.access_token, old.access_token)
-        assert.equal((await server.userinfo(now.access_token as string)).status, 200, 'a new grant is a valid one')
+        assert.equal(
+          (await server.userinfo(now.access_token as string)).status,
+          200,
+          'a new grant is a valid one',
+        )
       }
 
       const next = await runCli(['refresh', '--profile', 'test', '--force'], sb.env)

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { type AuthServer, type Fault, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
-import { addProfile, assertNoSecrets, deviceLogin, runCli, type Sandbox, sandbox, secretsOf } from './harness.js'
+import {
+  addProfile,
+  assertNoSecrets,
+  deviceLogin,
+  runCli,
+  type Sandbox,
+  sandbox,
+  secretsOf,
+} from './harness.js'
 
 let server: AuthServer
 let sb: Sandbox

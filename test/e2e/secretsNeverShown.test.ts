@@ -4,7 +4,15 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
-import { addProfile, assertNoSecrets, deviceLogin, type Result, runCli, sandbox, secretsOf } from './harness.js'
+import {
+  addProfile,
+  assertNoSecrets,
+  deviceLogin,
+  type Result,
+  runCli,
+  sandbox,
+  secretsOf,
+} from './harness.js'
 
 let server: AuthServer
 before(async () => {
@@ -38,7 +46,10 @@ test('no token value appears in status, --json, refresh, errors or debug output'
     try {
       const busy = await run(['refresh', '--force'], { ...sb.env, AUTHKEEP_LOCK_TIMEOUT: '1' })
       assert.equal(busy.code, 5)
-      assert.match(busy.stderr, /held the lock .*test\.lock for more than 1s; run: authkeep status --profile test\n$/)
+      assert.match(
+        busy.stderr,
+        /held the lock .*test\.lock for more than 1s; run: authkeep status --profile test\n$/,
+      )
     } finally {
       clearInterval(held)
       await rm(lock, { recursive: true })

@@ -9,13 +9,27 @@ test('login defaults to --method auto and a 600 s timeout', async () => {
 
 test('login flags map to options', async () => {
   assert.deepEqual(
-    await parseOnly(loginCommand, ['--profile', 'w', '--method', 'loopback', '--port', '8085', '--timeout', '30', '--store', 'file']),
+    await parseOnly(loginCommand, [
+      '--profile',
+      'w',
+      '--method',
+      'loopback',
+      '--port',
+      '8085',
+      '--timeout',
+      '30',
+      '--store',
+      'file',
+    ]),
     { profile: 'w', method: 'loopback', port: 8085, timeout: 30, store: 'file' },
   )
 })
 
 test('login rejects an unknown method and a bad port', async () => {
-  await assert.rejects(parseOnly(loginCommand, ['--method', 'magic']), /Allowed choices are auto, device, loopback, paste/)
+  await assert.rejects(
+    parseOnly(loginCommand, ['--method', 'magic']),
+    /Allowed choices are auto, device, loopback, paste/,
+  )
   await assert.rejects(parseOnly(loginCommand, ['--port', '70000']), /whole number from 0 to 65535/)
   await assert.rejects(parseOnly(loginCommand, ['--port', '12ab']), /whole number/)
 })

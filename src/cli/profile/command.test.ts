@@ -5,17 +5,36 @@ import { profileCommand } from './command.js'
 
 test('profile add maps flags to options', async () => {
   assert.deepEqual(
-    await parseOnly(profileCommand, ['add', 'corp', '--issuer', 'https://id.example', '--client-id', 'cli', '--scope', 'openid offline_access', '--refresh-margin', '120']),
+    await parseOnly(profileCommand, [
+      'add',
+      'corp',
+      '--issuer',
+      'https://id.example',
+      '--client-id',
+      'cli',
+      '--scope',
+      'openid offline_access',
+      '--refresh-margin',
+      '120',
+    ]),
     {
       action: 'add',
       name: 'corp',
-      opts: { issuer: 'https://id.example', clientId: 'cli', scope: 'openid offline_access', refreshMargin: 120 },
+      opts: {
+        issuer: 'https://id.example',
+        clientId: 'cli',
+        scope: 'openid offline_access',
+        refreshMargin: 120,
+      },
     },
   )
 })
 
 test('profile add requires --client-id', async () => {
-  await assert.rejects(parseOnly(profileCommand, ['add', 'corp', '--issuer', 'https://id.example']), /--client-id/)
+  await assert.rejects(
+    parseOnly(profileCommand, ['add', 'corp', '--issuer', 'https://id.example']),
+    /--client-id/,
+  )
 })
 
 test('profile list, show and remove', async () => {

@@ -34,7 +34,14 @@ test('a healthy profile', () => {
 
 test('a profile that needs login ends with the command to run, and warns of a copied credential', () => {
   const text = renderStatus(
-    [entry({ state: 'login_required', detail: 'rejected', next: 'authkeep login --profile work', other_host: 'vps#abc' })],
+    [
+      entry({
+        state: 'login_required',
+        detail: 'rejected',
+        next: 'authkeep login --profile work',
+        other_host: 'vps#abc',
+      }),
+    ],
     now,
   )
   assert.match(text, /X Login required/)

@@ -1,0 +1,21 @@
+#!/bin/sh
+# The end-to-end tests drive real programs: Debian's Chromium (the person approving), tmux (a real
+# terminal), and a private D-Bus session with gnome-keyring (the OS keyring). Installs what is missing
+# when it can (root with apt), and otherwise stops with the command to run.
+set -eu
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus"
+command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq $missing >/dev/null
+  exit 0
+fi
+echo "system-deps: the tests need$missing; run: sudo apt-get install -y$missing" >&2
+exit 1
