@@ -38,3 +38,28 @@ export function authorizationParams(profile: Profile): Record<string, string> {
   if (scope?.split(' ').includes('offline_access')) params.prompt = 'consent'
   return params
 }
+
+export interface AuthorizationRequest {
+  url: URL
+  /** Stays in this process: it is what binds the returned code to us (PKCE, RFC 7636). */
+  verifier: string
+  state: string
+}
+
+/** An authorization-code request with PKCE S256 and a fresh state, for the loopback and paste flows. */
+export async function authorizationRequest(
+  config: oidc.Configuration,
+  profile: Profile,
+  redirectUri: string,
+): Promise<AuthorizationRequest> {
+  const verifier = oidc.randomPKCECodeVerifier()
+  const state = oidc.randomState()
+  const url = oidc.buildAuthorizationUrl(config, {
+    ...authorizationParams(profile),
+    redirect_uri: redirectUri,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  })
+  return { url, verifier, state }
+}

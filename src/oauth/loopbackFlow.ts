@@ -6,7 +6,7 @@ import type { Browser } from '../ports/browser.js'
 import type { Environment } from '../ports/environment.js'
 import type { Io } from '../ports/io.js'
 import type { Profile } from '../profiles/profile.js'
-import { authorizationParams, clientConfig } from './client.js'
+import { authorizationRequest, clientConfig } from './client.js'
 
 const page = (title: string, body: string) =>
   `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${body}</p>`
@@ -30,8 +30,6 @@ export async function loopbackLogin(
 ): Promise<oidc.TokenEndpointResponse> {
   const { io, browser, env } = deps
   const config = clientConfig(profile)
-  const verifier = oidc.randomPKCECodeVerifier()
-  const state = oidc.randomState()
 
   let onRequest: (req: IncomingMessage, res: ServerResponse) => void = () => {}
   const server = createServer((req, res) => onRequest(req, res))
@@ -55,13 +53,7 @@ export async function loopbackLogin(
   }
 
   try {
-    const url = oidc.buildAuthorizationUrl(config, {
-      ...authorizationParams(profile),
-      redirect_uri: redirectUri,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    })
+    const { url, verifier, state } = await authorizationRequest(config, profile, redirectUri)
     const callback = new Promise<URL>((resolve, reject) => {
       onRequest = (req, res) => {
         const reqUrl = new URL(req.url ?? '/', redirectUri)

@@ -3,7 +3,7 @@ import { AuthkeepError, ExitCode } from '../errors.js'
 import type { Io } from '../ports/io.js'
 import type { Prompter } from '../ports/prompter.js'
 import type { Profile } from '../profiles/profile.js'
-import { authorizationParams, clientConfig } from './client.js'
+import { authorizationRequest, clientConfig } from './client.js'
 import { PasteError, parsePasted } from './pastedInput.js'
 
 /** A loopback address nothing listens on: the browser fails to load it and its address bar holds the code. */
@@ -17,16 +17,8 @@ export async function pasteLogin(
   signal?: AbortSignal,
 ): Promise<oidc.TokenEndpointResponse> {
   const config = clientConfig(profile)
-  const verifier = oidc.randomPKCECodeVerifier()
-  const state = oidc.randomState()
   const redirectUri = profile.pasteRedirectUri ?? DEFAULT_PASTE_REDIRECT
-  const url = oidc.buildAuthorizationUrl(config, {
-    ...authorizationParams(profile),
-    redirect_uri: redirectUri,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-  })
+  const { url, verifier, state } = await authorizationRequest(config, profile, redirectUri)
   io.err(
     [
       '',

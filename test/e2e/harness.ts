@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { AuthServer } from '../bed/authServer.js'
@@ -42,12 +43,10 @@ export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sa
   }
 }
 
+export type Cli = ChildProcess & { output: Promise<Result>; stderrSoFar(): string }
+
 /** Every run is bounded: a CLI still running after `timeoutMs` is killed, and its result says so. */
-export function spawnCli(
-  args: string[],
-  env: Record<string, string>,
-  timeoutMs = 60_000,
-): ChildProcess & { output: Promise<Result> } {
+export function spawnCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Cli {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
@@ -67,7 +66,7 @@ export function spawnCli(
       resolve({ code, signal, stdout, stderr })
     }),
   )
-  return Object.assign(child, { output })
+  return Object.assign(child, { output, stderrSoFar: () => stderr })
 }
 
 export async function runCli(args: string[], env: Record<string, string>, input?: string): Promise<Result> {
@@ -76,36 +75,32 @@ export async function runCli(args: string[], env: Record<string, string>, input?
   return child.output
 }
 
-/** Resolves with the first match of `re` in the child's stderr, within a bounded time. */
-export function waitForStderr(
-  child: ChildProcess,
-  re: RegExp,
-  timeoutMs = 20_000,
-): Promise<RegExpMatchArray> {
+/** Resolves with the first match of `re` in all the child's stderr so far, within a bounded time. */
+export function waitForStderr(child: Cli, re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
-    let seen = ''
-    const timer = setTimeout(() => {
-      child.stderr?.off('data', onData)
-      reject(new Error(`no ${re} on stderr within ${timeoutMs} ms; got:\n${seen}`))
-    }, timeoutMs)
-    const onData = (d: Buffer) => {
-      seen += d
-      const m = seen.match(re)
-      if (m) {
-        clearTimeout(timer)
-        child.stderr?.off('data', onData)
-        resolve(m)
-      }
+    const check = () => {
+      const m = child.stderrSoFar().match(re)
+      if (!m) return
+      clearTimeout(timer)
+      child.stderr?.off('data', check)
+      resolve(m)
     }
-    child.stderr?.on('data', onData)
+    const timer = setTimeout(() => {
+      child.stderr?.off('data', check)
+      reject(new Error(`no ${re} on stderr within ${timeoutMs} ms; got:\n${child.stderrSoFar()}`))
+    }, timeoutMs)
+    // Listeners run in order, so the accumulating one in spawnCli has seen each chunk first.
+    child.stderr?.on('data', check)
+    check()
   })
 }
 
+/** Adds a profile for the test server; the store defaults to the file so no keyring is needed. */
 export async function addProfile(
   server: AuthServer,
   env: Record<string, string>,
   name = 'test',
-  extra: string[] = [],
+  store: 'file' | 'auto' = 'file',
 ): Promise<void> {
   const r = await runCli(
     [
@@ -119,8 +114,7 @@ export async function addProfile(
       '--scope',
       'openid offline_access',
       '--store',
-      'file',
-      ...extra,
+      store,
     ],
     env,
   )
@@ -157,4 +151,14 @@ export function assertNoSecrets(texts: string[], secrets: string[]): void {
       if (t.includes(s)) throw new Error(`a secret (${s.slice(0, 6)}…) was printed:\n${t}`)
     }
   }
+}
+
+/** A port that was free a moment ago: for --port, or as a port nothing listens on. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
 }

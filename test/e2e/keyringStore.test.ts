@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
 import { type KeyringSession, startKeyringSession } from '../bed/keyringSession.js'
-import { deviceLogin, runCli, sandbox } from './harness.js'
+import { addProfile, deviceLogin, runCli, sandbox } from './harness.js'
 
 let server: AuthServer
 before(async () => {
@@ -13,31 +13,13 @@ before(async () => {
 })
 after(() => server?.close())
 
-const addAutoProfile = async (env: Record<string, string>) => {
-  const r = await runCli(
-    [
-      'profile',
-      'add',
-      'test',
-      '--issuer',
-      server.issuer,
-      '--client-id',
-      server.clientId,
-      '--scope',
-      'openid offline_access',
-    ],
-    env,
-  )
-  assert.equal(r.code, 0, r.stderr)
-}
-
 test('with a working Secret Service the tokens live in the keyring, not in the file', async () => {
   const sb = await sandbox()
   let keyring: KeyringSession | undefined
   try {
     keyring = await startKeyringSession(join(sb.dir, 'home'))
     const env = { ...sb.env, ...keyring.env }
-    await addAutoProfile(env)
+    await addProfile(server, env, 'test', 'auto')
     const login = await deviceLogin(env, (u) => approveWithHttp(u))
     assert.equal(login.code, 0, login.stderr)
     assert.match(login.stderr, /secrets in keyring \(authkeep\/test\)/)
@@ -70,7 +52,7 @@ test('with a working Secret Service the tokens live in the keyring, not in the f
 test('without a keyring, auto falls back to a 0600 file and says so; --store keyring refuses', async () => {
   const sb = await sandbox()
   try {
-    await addAutoProfile(sb.env)
+    await addProfile(server, sb.env, 'test', 'auto')
     server.resetCounts()
     const r1 = await runCli(['login', '--method', 'device', '--store', 'keyring'], sb.env)
     assert.equal(r1.code, 1)

@@ -8,6 +8,7 @@ import {
   AUTHORIZE_URL,
   addProfile,
   assertNoSecrets,
+  freePort,
   runCli,
   sandbox,
   secretsOf,
@@ -95,12 +96,3 @@ test('a busy --port is a clear error that names the fix', async () => {
     await sb.cleanup()
   }
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}

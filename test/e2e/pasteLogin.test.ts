@@ -30,20 +30,28 @@ async function approveFromScreen(screen: string): Promise<URL> {
   return new URL(redirectedTo)
 }
 
+/** Runs `login --method paste` in tmux, approves the URL on screen, pastes the (edited) redirect back. */
+async function pasteInTerminal(env: Record<string, string>, edit: (redirect: URL) => void = () => {}) {
+  const tmux = await startTmux([process.execPath, BIN, 'login', '--method', 'paste'], { env })
+  try {
+    const redirect = await approveFromScreen(await tmux.waitFor(/Paste the URL or code: /))
+    edit(redirect)
+    await tmux.sendText(redirect.href)
+    await tmux.sendEnter()
+    const code = await tmux.exitCode()
+    return { code, screen: await tmux.capture() }
+  } finally {
+    await tmux.kill()
+  }
+}
+
 test('paste login in a real terminal: the whole redirect URL pasted back', async () => {
   const sb = await sandbox()
   try {
     await addProfile(server, sb.env)
-    const tmux = await startTmux([process.execPath, BIN, 'login', '--method', 'paste'], { env: sb.env })
-    try {
-      const redirect = await approveFromScreen(await tmux.waitFor(/Paste the URL or code: /))
-      await tmux.sendText(redirect.href)
-      await tmux.sendEnter()
-      assert.equal(await tmux.exitCode(), 0, await tmux.capture())
-      assert.match(await tmux.capture(), /✓ Logged in: profile "test"/)
-    } finally {
-      await tmux.kill()
-    }
+    const { code, screen } = await pasteInTerminal(sb.env)
+    assert.equal(code, 0, screen)
+    assert.match(screen, /✓ Logged in: profile "test"/)
     const token = await runCli(['token'], sb.env)
     assert.equal((await server.userinfo(token.stdout.trim())).status, 200)
   } finally {
@@ -55,20 +63,14 @@ test('paste login rejects a wrong state as a possible CSRF, and stores nothing',
   const sb = await sandbox()
   try {
     await addProfile(server, sb.env)
-    const tmux = await startTmux([process.execPath, BIN, 'login', '--method', 'paste'], { env: sb.env })
-    try {
-      const redirect = await approveFromScreen(await tmux.waitFor(/Paste the URL or code: /))
-      redirect.searchParams.set('state', 'forged-state-from-another-login')
-      await tmux.sendText(redirect.href)
-      await tmux.sendEnter()
-      assert.equal(await tmux.exitCode(), 1)
-      assert.match(
-        await tmux.capture(),
-        /possible CSRF\); nothing was stored; run: authkeep login --profile test --method paste/,
-      )
-    } finally {
-      await tmux.kill()
-    }
+    const { code, screen } = await pasteInTerminal(sb.env, (redirect) =>
+      redirect.searchParams.set('state', 'forged-state-from-another-login'),
+    )
+    assert.equal(code, 1, screen)
+    assert.match(
+      screen,
+      /possible CSRF\); nothing was stored; run: authkeep login --profile test --method paste/,
+    )
     await assert.rejects(access(sb.recordFile('test')), 'no record was written')
     assert.equal(server.counts.authorization_code, 1, 'only the first test redeemed a code')
   } finally {

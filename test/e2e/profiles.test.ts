@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { readFile, stat, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
-import { runCli, sandbox } from './harness.js'
+import { freePort, runCli, sandbox } from './harness.js'
 
 let server: AuthServer
 before(async () => {
@@ -128,7 +127,7 @@ test('an invalid config file: one line naming the file and the field, exit 3, fi
 
 test('unreachable issuer at profile add: exit 6 with the retry command', async () => {
   const sb = await sandbox()
-  const closed = await closedPort()
+  const closed = await freePort()
   try {
     const r = await runCli(
       ['profile', 'add', 'gone', '--issuer', `http://127.0.0.1:${closed}`, '--client-id', 'c'],
@@ -144,12 +143,3 @@ test('unreachable issuer at profile add: exit 6 with the retry command', async (
     await sb.cleanup()
   }
 })
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
