@@ -4,6 +4,7 @@ import type { Environment } from './ports/environment.js'
 import type { Io } from './ports/io.js'
 import type { Prompter } from './ports/prompter.js'
 import type { Paths } from './profiles/paths.js'
+import type { Profile } from './profiles/profile.js'
 import type { CredentialStore } from './stores/credentialStore.js'
 
 /** Everything impure a use case may touch, built once in main.ts and replaced by fakes in unit tests. */
@@ -15,7 +16,8 @@ export interface Deps {
   paths: Paths
   browser: Browser
   prompter: Prompter
-  store: CredentialStore
+  /** The store that holds this profile's credential: authkeep's record, or a client's own file. */
+  storeFor(profile: Profile): CredentialStore
   /** This machine's fingerprint, written into every record. */
   host: string
   lockTimeoutMs: number

@@ -8,6 +8,7 @@ import { readEnvironment } from './ports/environment.js'
 import type { Io } from './ports/io.js'
 import { stdinPrompter } from './ports/prompter.js'
 import { resolvePaths } from './profiles/paths.js'
+import { claudeConfigDir, createClaudeCodeStore } from './stores/claudeCodeStore.js'
 import { createCredentialStore } from './stores/credentialStore.js'
 import { hostFingerprint } from './stores/hostId.js'
 import { systemKeyring } from './stores/keyring.js'
@@ -17,8 +18,14 @@ declare const AUTHKEEP_VERSION: string
 /** The composition root: the only place that touches process streams, the real clock and the exit code. */
 function buildDeps(io: Io): Deps {
   const env = process.env
-  const paths = resolvePaths(env, homedir())
+  const home = homedir()
+  const paths = resolvePaths(env, home)
+  const host = hostFingerprint()
   let keyring: ReturnType<typeof systemKeyring> | undefined
+  const authkeepStore = createCredentialStore(paths, () => {
+    keyring ??= systemKeyring()
+    return keyring
+  })
   const lockSeconds = Number(env.AUTHKEEP_LOCK_TIMEOUT)
   return {
     io,
@@ -28,11 +35,11 @@ function buildDeps(io: Io): Deps {
     paths,
     browser: systemBrowser(env),
     prompter: stdinPrompter(io),
-    store: createCredentialStore(paths, () => {
-      keyring ??= systemKeyring()
-      return keyring
-    }),
-    host: hostFingerprint(),
+    storeFor: (profile) =>
+      profile.kind === 'claude-code'
+        ? createClaudeCodeStore({ configDir: claudeConfigDir(profile, env, home), host })
+        : authkeepStore,
+    host,
     lockTimeoutMs: Number.isFinite(lockSeconds) && lockSeconds > 0 ? lockSeconds * 1000 : 30_000,
   }
 }

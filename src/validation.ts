@@ -1,24 +1,35 @@
 import type * as z from 'zod/mini'
 import { ConfigError } from './errors.js'
 
-/** Parses JSON text and validates it, naming the file and the first failing field in one line. */
-export function parseJsonFile<T extends z.ZodMiniType>(
-  file: string,
-  text: string,
-  schema: T,
-  next?: string,
-): z.output<T> {
-  let raw: unknown
+export function parseJson(file: string, text: string, next?: string): unknown {
   try {
-    raw = JSON.parse(text)
+    return JSON.parse(text)
   } catch (err) {
     throw new ConfigError(file, `not valid JSON (${(err as Error).message})`, next)
   }
-  const result = schema.safeParse(raw)
+}
+
+/** Validates a value read from `file`, naming the file and the first failing field in one line. */
+export function validate<T extends z.ZodMiniType>(
+  file: string,
+  value: unknown,
+  schema: T,
+  next?: string,
+): z.output<T> {
+  const result = schema.safeParse(value)
   if (!result.success) {
     const issue = result.error.issues[0]
     const field = issue?.path.length ? issue.path.join('.') : '(top level)'
     throw new ConfigError(file, `field "${field}": ${issue?.message ?? 'invalid'}`, next)
   }
   return result.data
+}
+
+export function parseJsonFile<T extends z.ZodMiniType>(
+  file: string,
+  text: string,
+  schema: T,
+  next?: string,
+): z.output<T> {
+  return validate(file, parseJson(file, text, next), schema, next)
 }

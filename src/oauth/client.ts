@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client'
 import type { Profile } from '../profiles/profile.js'
+import { jsonTokenRequests } from './jsonTokenRequests.js'
 
 /**
  * openid-client's Configuration for a profile, built from the endpoints stored at `profile add`,
@@ -26,6 +27,7 @@ export function clientConfig(profile: Profile): oidc.Configuration {
   // Plain http was already limited to loopback or to profiles that opted in with --allow-insecure-http.
   const urls = [server.issuer, ...Object.values(e)].filter((u): u is string => typeof u === 'string')
   if (urls.some((u) => u.startsWith('http:'))) oidc.allowInsecureRequests(config)
+  if (profile.tokenRequestBody === 'json') config[oidc.customFetch] = jsonTokenRequests(e.token)
   config.timeout = 30
   return config
 }
@@ -33,7 +35,7 @@ export function clientConfig(profile: Profile): oidc.Configuration {
 /** OpenID Connect Core 11: offline_access is ignored unless the user is asked to consent. */
 export function authorizationParams(profile: Profile): Record<string, string> {
   const scope = profile.scope
-  const params: Record<string, string> = {}
+  const params: Record<string, string> = { ...profile.authorizeParams }
   if (scope) params.scope = scope
   if (scope?.split(' ').includes('offline_access')) params.prompt = 'consent'
   return params

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini'
 import { ConfigError, UsageError } from '../errors.js'
 import { readFileIfExists, writeFileAtomic } from '../stores/atomicFile.js'
-import { parseJsonFile } from '../validation.js'
+import { parseJson, validate } from '../validation.js'
+import { CLAUDE_CODE, CLAUDE_CODE_DEFAULTS } from './claudeCode.js'
 import type { Paths } from './paths.js'
 import { PROFILE_NAME, type Profile, type ProfileRecord, profileSchema, toProfile } from './profile.js'
 
@@ -19,12 +20,28 @@ export interface Config {
 
 export async function loadConfig(paths: Paths): Promise<Config> {
   const text = await readFileIfExists(paths.configFile)
-  const raw: ConfigRecord =
-    text === undefined
-      ? { version: 1, profiles: {} }
-      : parseJsonFile(paths.configFile, text, configSchema, `\${EDITOR:-vi} ${paths.configFile}`)
-  const profiles = new Map(Object.entries(raw.profiles).map(([name, p]) => [name, toProfile(name, p)]))
+  const fix = `\${EDITOR:-vi} ${paths.configFile}`
+  const json = text === undefined ? { version: 1, profiles: {} } : parseJson(paths.configFile, text, fix)
+  const merged = validate(paths.configFile, withBuiltins(json), configSchema, fix)
+  const profiles = new Map(Object.entries(merged.profiles).map(([name, p]) => [name, toProfile(name, p)]))
+  // What is saved back is the file as written, without the built-in defaults merged in.
+  const raw = { ...merged, profiles: (json as { profiles: ConfigRecord['profiles'] }).profiles }
   return { file: paths.configFile, raw, profiles }
+}
+
+/** The built-in claude-code profile, under whatever the config file overrides of it. */
+function withBuiltins(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null) return json
+  const profiles = (json as { profiles?: unknown }).profiles
+  if (profiles !== undefined && (typeof profiles !== 'object' || profiles === null)) return json
+  const own = (profiles ?? {}) as Record<string, unknown>
+  const override = own[CLAUDE_CODE]
+  const builtin =
+    typeof override === 'object' && override !== null
+      ? { ...CLAUDE_CODE_DEFAULTS, ...override }
+      : CLAUDE_CODE_DEFAULTS
+  const { [CLAUDE_CODE]: _override, ...rest } = own
+  return { ...json, profiles: { [CLAUDE_CODE]: builtin, ...rest } }
 }
 
 export async function saveConfig(config: Config, raw: ConfigRecord): Promise<void> {
@@ -40,7 +57,15 @@ export async function deleteProfile(config: Config, name: string): Promise<void>
   await saveConfig(config, { ...config.raw, profiles: rest })
 }
 
-/** --profile, then $AUTHKEEP_PROFILE, then the only profile there is. */
+/** Profiles the user added to the config file (the built-in claude-code counts once overridden there). */
+export function configuredProfiles(config: Config): Profile[] {
+  return [...config.profiles.values()].filter((p) => p.name in config.raw.profiles)
+}
+
+/**
+ * --profile, then $AUTHKEEP_PROFILE, then the only profile the user configured; with none configured,
+ * the built-in claude-code profile, which is what most people run authkeep for.
+ */
 export function pickProfile(
   config: Config,
   requested: string | undefined,
@@ -58,17 +83,13 @@ export function pickProfile(
       `authkeep profile add ${name} --issuer URL --client-id ID`,
     )
   }
-  const all = [...config.profiles.values()]
-  if (all.length === 1 && all[0]) return all[0]
-  if (all.length === 0) {
-    throw new UsageError(
-      'no profile is configured yet',
-      'authkeep profile add NAME --issuer URL --client-id ID',
-    )
-  }
+  const configured = configuredProfiles(config)
+  if (configured.length === 1 && configured[0]) return configured[0]
+  const builtin = config.profiles.get(CLAUDE_CODE)
+  if (configured.length === 0 && builtin) return builtin
   throw new UsageError(
-    `several profiles exist (${all.map((p) => p.name).join(', ')}); say which`,
-    `authkeep ${command} --profile ${all[0]?.name}`,
+    `several profiles exist (${configured.map((p) => p.name).join(', ')}); say which`,
+    `authkeep ${command} --profile ${configured[0]?.name}`,
   )
 }
 

@@ -22,7 +22,19 @@ export interface Profile {
   store: StorePreference
   refreshMarginSeconds: number
   pasteRedirectUri: string | undefined
+  /** Where the credential lives: authkeep's own record, or a client's file such as Claude Code's. */
+  kind: ProfileKind
+  /** Claude's token endpoint takes JSON instead of the form body of RFC 6749. */
+  tokenRequestBody: 'form' | 'json'
+  /** Sent with every refresh, for servers that require `scope` there (Claude's does). */
+  refreshScope: string | undefined
+  /** Extra authorization request parameters, e.g. Claude's `code=true` for its paste page. */
+  authorizeParams: Record<string, string>
+  /** claude-code only: overrides $CLAUDE_CONFIG_DIR / ~/.claude. */
+  claudeConfigDir: string | undefined
 }
+
+export type ProfileKind = 'oauth' | 'claude-code'
 
 export function isLoopbackHost(hostname: string): boolean {
   return hostname === '127.0.0.1' || hostname === '[::1]' || hostname === 'localhost'
@@ -69,6 +81,11 @@ export const profileSchema = z
     store: z.optional(z.enum(['auto', 'file', 'keyring'])),
     refresh_margin_seconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(86_400))),
     paste_redirect_uri: z.optional(urlField),
+    kind: z.optional(z.enum(['oauth', 'claude-code'])),
+    token_request_body: z.optional(z.enum(['form', 'json'])),
+    refresh_scope: z.optional(z.string()),
+    authorize_params: z.optional(z.record(z.string(), z.string())),
+    claude_config_dir: z.optional(z.string().check(z.minLength(1))),
   })
   .check(
     z.superRefine((p, ctx) => {
@@ -100,5 +117,10 @@ export function toProfile(name: string, p: ProfileRecord): Profile {
     store: p.store ?? 'auto',
     refreshMarginSeconds: p.refresh_margin_seconds ?? 60,
     pasteRedirectUri: p.paste_redirect_uri,
+    kind: p.kind ?? 'oauth',
+    tokenRequestBody: p.token_request_body ?? 'form',
+    refreshScope: p.refresh_scope,
+    authorizeParams: p.authorize_params ?? {},
+    claudeConfigDir: p.claude_config_dir,
   }
 }

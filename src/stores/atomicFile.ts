@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
-/** Creates the directory (and parents) as 0700; an existing directory of ours is tightened to 0700. */
+/**
+ * Creates the directory (and missing parents) as 0700. An existing directory is left as it is: it may be
+ * a home or a client's config directory whose mode is not ours to change (doctor reports loose modes).
+ */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
-  const s = await stat(dir)
-  if ((s.mode & 0o077) !== 0 && s.uid === process.getuid?.()) await chmod(dir, 0o700)
 }
 
 /**

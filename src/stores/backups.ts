@@ -1,55 +1,99 @@
-import { join } from 'node:path'
+import { readdir } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import * as z from 'zod/mini'
 import type { Paths } from '../profiles/paths.js'
+import { parseJsonFile } from '../validation.js'
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
-import { type Credential, toRecord } from './credential.js'
+import { type Credential, secretsOf, secretsSchema } from './credential.js'
 import type { CredentialStore } from './credentialStore.js'
 
-export type BackupReason = 'login' | 'logout' | 'profile-remove' | 'unreadable'
+export type BackupReason = 'login' | 'logout' | 'reset' | 'restore' | 'profile-remove'
 
 /**
- * Writes a 0600 copy of a credential before anything replaces or removes it. Secrets kept in the keyring
- * are copied inline, so a backup alone is enough to restore.
+ * A backup is the credential file exactly as it was (Claude's or ours, readable or not), plus the
+ * secrets when they lived in the keyring, so restoring puts back precisely what was there.
  */
-export async function backupCredential(
-  paths: Paths,
-  profile: string,
-  content: Credential | string,
-  reason: BackupReason,
-  now: Date,
-): Promise<string> {
-  const stamp = now.toISOString().replace(/[:.]/g, '-')
-  const file = join(paths.backupsDir, profile, `${stamp}-${reason}.json`)
-  const record = typeof content === 'string' ? { unreadable_original: content } : toRecord(content, true)
-  const backup = {
-    kind: 'authkeep-backup',
-    version: 1,
-    profile,
-    reason,
-    created_at: now.toISOString(),
-    record,
-  }
-  await writeFileAtomic(file, `${JSON.stringify(backup, null, 2)}\n`)
-  return file
+export const backupSchema = z.looseObject({
+  kind: z.literal('authkeep-backup'),
+  version: z.literal(2),
+  profile: z.string(),
+  reason: z.string(),
+  created_at: z.string(),
+  file: z.string(),
+  content: z.string(),
+  keyring_secrets: z.optional(secretsSchema),
+})
+export type Backup = z.output<typeof backupSchema>
+
+export interface BackupResult {
+  credential: Credential | undefined
+  /** The backup file, or undefined when there was nothing to back up. */
+  backup: string | undefined
 }
 
-/**
- * Backs up whatever is stored for the profile, readable or not: a record that fails validation is
- * kept as its raw text. Returns the parsed credential (if any) and the backup's path (if one was made).
- */
+export function backupId(file: string): string {
+  return `${basename(join(file, '..'))}/${basename(file, '.json')}`
+}
+
+/** Writes a 0600 copy of whatever is stored for the profile before anything replaces or removes it. */
 export async function backupExisting(
   paths: Paths,
   store: CredentialStore,
   profile: string,
   reason: BackupReason,
   now: Date,
-): Promise<{ credential: Credential | undefined; backup: string | undefined }> {
-  try {
-    const credential = await store.read(profile)
-    if (!credential) return { credential: undefined, backup: undefined }
-    return { credential, backup: await backupCredential(paths, profile, credential, reason, now) }
-  } catch (err) {
-    const raw = await readFileIfExists(store.recordFile(profile))
-    if (raw === undefined) throw err
-    return { credential: undefined, backup: await backupCredential(paths, profile, raw, 'unreadable', now) }
+): Promise<BackupResult> {
+  const file = store.recordFile(profile)
+  const content = await readFileIfExists(file)
+  if (content === undefined) return { credential: undefined, backup: undefined }
+  const credential = await store.read(profile).catch(() => undefined)
+  const backup: Backup = {
+    kind: 'authkeep-backup',
+    version: 2,
+    profile,
+    reason,
+    created_at: now.toISOString(),
+    file,
+    content,
+    ...(credential?.secretsIn === 'keyring' ? { keyring_secrets: secretsOf(credential) } : {}),
   }
+  const stamp = now.toISOString().replace(/[:.]/g, '-')
+  const target = join(paths.backupsDir, profile, `${stamp}-${reason}.json`)
+  await writeFileAtomic(target, `${JSON.stringify(backup, null, 2)}\n`)
+  return { credential, backup: target }
+}
+
+export interface BackupEntry {
+  id: string
+  file: string
+  profile: string
+  reason: string
+  created_at: string
+}
+
+/** Every backup, newest first; a file that does not parse is listed by name with reason "unreadable". */
+export async function listBackups(paths: Paths, profile?: string): Promise<BackupEntry[]> {
+  const profiles = profile ? [profile] : await readdir(paths.backupsDir).catch(() => [])
+  const entries: BackupEntry[] = []
+  for (const p of profiles) {
+    const names = await readdir(join(paths.backupsDir, p)).catch(() => [])
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const file = join(paths.backupsDir, p, name)
+      const backup = await readBackup(file).catch(() => undefined)
+      entries.push({
+        id: backupId(file),
+        file,
+        profile: p,
+        reason: backup?.reason ?? 'unreadable',
+        created_at: backup?.created_at ?? '',
+      })
+    }
+  }
+  return entries.sort((a, b) => b.id.localeCompare(a.id))
+}
+
+export async function readBackup(file: string): Promise<Backup> {
+  const text = await readFileIfExists(file)
+  if (text === undefined) throw new Error(`${file} does not exist`)
+  return parseJsonFile(file, text, backupSchema, 'authkeep backups')
 }

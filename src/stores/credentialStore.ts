@@ -1,6 +1,6 @@
 import { stat, unlink } from 'node:fs/promises'
 import { AuthkeepError, ConfigError } from '../errors.js'
-import { credentialFile, type Paths } from '../profiles/paths.js'
+import { credentialFile, credentialLock, type Paths } from '../profiles/paths.js'
 import { parseJsonFile } from '../validation.js'
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
 import {
@@ -21,6 +21,8 @@ export interface CredentialStore {
   /** Deletes the record, and the keyring entry when the secrets live there. Callers back up first. */
   remove(profile: string, secretsIn: SecretsLocation | undefined): Promise<void>
   recordFile(profile: string): string
+  /** The lock directories a refresh of this credential must hold. */
+  locks(profile: string): string[]
   /** Throws KeyringUnavailableError unless the keyring answers. */
   probeKeyring(): Promise<void>
   /** Where the secrets live, for `status`. */
@@ -35,6 +37,7 @@ export function createCredentialStore(paths: Paths, keyring: () => Keyring): Cre
 
   return {
     recordFile,
+    locks: (profile) => [credentialLock(paths, profile)],
 
     async read(profile) {
       const file = recordFile(profile)

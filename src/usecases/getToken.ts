@@ -27,7 +27,7 @@ export async function getToken(
   profile: Profile,
   opts: { force?: boolean } = {},
 ): Promise<TokenResult> {
-  const seen = usable(profile, await deps.store.read(profile.name))
+  const seen = usable(profile, await deps.storeFor(profile).read(profile.name))
   if (!opts.force && isFresh(seen, deps.clock.now(), profile.refreshMarginSeconds)) {
     return { credential: seen, source: 'cached' }
   }

@@ -1,18 +1,17 @@
 import type { TokenEndpointResponse } from 'openid-client'
 import type { Deps } from '../deps.js'
-import { AuthkeepError, CancelledError, ExitCode } from '../errors.js'
-import { withFileLock } from '../lock/fileLock.js'
+import { AuthkeepError, CancelledError, ExitCode, UsageError } from '../errors.js'
 import { chooseMethod, type LoginMethod, type RequestedMethod } from '../oauth/chooseMethod.js'
 import { deviceLogin } from '../oauth/deviceFlow.js'
 import { loopbackLogin } from '../oauth/loopbackFlow.js'
 import { pasteLogin } from '../oauth/pasteFlow.js'
 import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { credentialFromTokens } from '../oauth/tokenResponse.js'
-import { credentialLock } from '../profiles/paths.js'
 import type { Profile, StorePreference } from '../profiles/profile.js'
 import { backupExisting } from '../stores/backups.js'
 import type { Credential } from '../stores/credential.js'
 import { KeyringUnavailableError } from '../stores/keyring.js'
+import { withCredentialLock } from './credentialLock.js'
 
 export interface LoginInput {
   method: RequestedMethod
@@ -36,10 +35,19 @@ function grantTypeRefused(err: unknown): boolean {
 
 export async function login(deps: Deps, profile: Profile, input: LoginInput): Promise<Credential> {
   const { io } = deps
+  if (profile.kind === 'claude-code' && input.store && input.store !== 'file') {
+    throw new UsageError(
+      'Claude Code reads its login only from its own credential file, so --store cannot move it',
+      `authkeep login --profile ${profile.name}`,
+    )
+  }
   const preference = input.store ?? profile.store
   // Asked for the keyring only: find out before the person approves anything, not after.
   if (preference === 'keyring')
-    await deps.store.probeKeyring().catch((err) => keyringRefused(err, profile.name))
+    await deps
+      .storeFor(profile)
+      .probeKeyring()
+      .catch((err: unknown) => keyringRefused(err, profile.name))
   const choice = chooseMethod(deps.env, profile, input.method)
   io.err(`Signing in to profile "${profile.name}" with the ${choice.method} flow (${choice.reason}).\n`)
   const signal = AbortSignal.timeout(input.timeoutSeconds * 1000)
@@ -85,23 +93,27 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
     host: deps.host,
     secretsIn: 'file',
   })
-  const stored = await withFileLock(
-    credentialLock(deps.paths, profile.name),
-    { timeoutMs: deps.lockTimeoutMs },
-    () => store(deps, credential, input.store ?? profile.store),
-  )
+  const stored = await withCredentialLock(deps, profile, () => save(deps, profile, credential, preference))
   const until = stored.expiresAt ? `; access token valid until ${stored.expiresAt.toISOString()}` : ''
-  io.err(`✓ Logged in: profile "${profile.name}"${until}; secrets in ${deps.store.describe(stored)}.\n`)
+  io.err(
+    `✓ Logged in: profile "${profile.name}"${until}; secrets in ${deps.storeFor(profile).describe(stored)}.\n`,
+  )
   return stored
 }
 
 /** Keeps a backup of what the login replaces, then stores in the keyring when it works, else in the file. */
-async function store(deps: Deps, credential: Credential, preference: StorePreference): Promise<Credential> {
-  await backupExisting(deps.paths, deps.store, credential.profile, 'login', deps.clock.now())
+async function save(
+  deps: Deps,
+  profile: Profile,
+  credential: Credential,
+  preference: StorePreference,
+): Promise<Credential> {
+  const store = deps.storeFor(profile)
+  await backupExisting(deps.paths, store, credential.profile, 'login', deps.clock.now())
   if (preference !== 'file') {
     const inKeyring = { ...credential, secretsIn: 'keyring' as const }
     try {
-      await deps.store.write(inKeyring)
+      await store.write(inKeyring)
       return inKeyring
     } catch (err) {
       if (!(err instanceof KeyringUnavailableError)) throw err
@@ -109,7 +121,7 @@ async function store(deps: Deps, credential: Credential, preference: StorePrefer
       deps.io.err(`! ${err.message}; storing the tokens in a 0600 file instead.\n`)
     }
   }
-  await deps.store.write(credential)
+  await store.write(credential)
   return credential
 }
 

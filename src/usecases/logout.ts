@@ -1,11 +1,10 @@
 import * as oidc from 'openid-client'
 import type { Deps } from '../deps.js'
-import { withFileLock } from '../lock/fileLock.js'
 import { clientConfig } from '../oauth/client.js'
 import { describeFailure } from '../oauth/protocolErrors.js'
-import { credentialLock } from '../profiles/paths.js'
 import type { Profile } from '../profiles/profile.js'
 import { backupExisting } from '../stores/backups.js'
+import { withCredentialLock } from './credentialLock.js'
 
 export interface LogoutResult {
   loggedIn: boolean
@@ -15,37 +14,34 @@ export interface LogoutResult {
 
 /** RFC 7009 revocation where the server offers it, then a 0600 backup, then removal of the record. */
 export async function logout(deps: Deps, profile: Profile): Promise<LogoutResult> {
-  return withFileLock(
-    credentialLock(deps.paths, profile.name),
-    { timeoutMs: deps.lockTimeoutMs },
-    async () => {
-      const { credential, backup } = await backupExisting(
-        deps.paths,
-        deps.store,
-        profile.name,
-        'logout',
-        deps.clock.now(),
-      )
-      if (!backup) return { loggedIn: false, revoked: 'no-token', backup }
-      let revoked: LogoutResult['revoked'] = 'no-token'
-      const token = credential?.refreshToken ?? credential?.accessToken
-      if (token && !profile.endpoints.revocation) revoked = 'no-endpoint'
-      else if (token) {
-        try {
-          await oidc.tokenRevocation(clientConfig(profile), token.reveal(), {
-            token_type_hint: credential?.refreshToken ? 'refresh_token' : 'access_token',
-          })
-          revoked = 'yes'
-        } catch (err) {
-          const f = describeFailure(err)
-          deps.io.err(
-            `! Could not revoke the token at the server (${f?.error ?? f?.description ?? (err as Error).message}); it stays valid there until it expires.\n`,
-          )
-          revoked = 'failed'
-        }
+  const store = deps.storeFor(profile)
+  return withCredentialLock(deps, profile, async () => {
+    const { credential, backup } = await backupExisting(
+      deps.paths,
+      store,
+      profile.name,
+      'logout',
+      deps.clock.now(),
+    )
+    if (!backup) return { loggedIn: false, revoked: 'no-token', backup }
+    let revoked: LogoutResult['revoked'] = 'no-token'
+    const token = credential?.refreshToken ?? credential?.accessToken
+    if (token && !profile.endpoints.revocation) revoked = 'no-endpoint'
+    else if (token) {
+      try {
+        await oidc.tokenRevocation(clientConfig(profile), token.reveal(), {
+          token_type_hint: credential?.refreshToken ? 'refresh_token' : 'access_token',
+        })
+        revoked = 'yes'
+      } catch (err) {
+        const f = describeFailure(err)
+        deps.io.err(
+          `! Could not revoke the token at the server (${f?.error ?? f?.description ?? (err as Error).message}); it stays valid there until it expires.\n`,
+        )
+        revoked = 'failed'
       }
-      await deps.store.remove(profile.name, credential?.secretsIn)
-      return { loggedIn: true, revoked, backup }
-    },
-  )
+    }
+    await store.remove(profile.name, credential?.secretsIn)
+    return { loggedIn: true, revoked, backup }
+  })
 }

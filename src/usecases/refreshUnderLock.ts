@@ -1,14 +1,13 @@
 import * as oidc from 'openid-client'
 import type { Deps } from '../deps.js'
-import { LockTimeoutError, LoginRequiredError } from '../errors.js'
-import { LockBusyError, withFileLock } from '../lock/fileLock.js'
+import { LoginRequiredError } from '../errors.js'
 import { clientConfig } from '../oauth/client.js'
 import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { DEFAULT_RETRY, withRetry } from '../oauth/retry.js'
 import { credentialFromTokens, isFresh } from '../oauth/tokenResponse.js'
-import { credentialLock } from '../profiles/paths.js'
 import type { Profile } from '../profiles/profile.js'
 import type { Credential } from '../stores/credential.js'
+import { withCredentialLock } from './credentialLock.js'
 import { type TokenResult, usable } from './getToken.js'
 
 /**
@@ -21,20 +20,14 @@ export async function refreshUnderLock(
   seen: Credential,
   force: boolean,
 ): Promise<TokenResult> {
-  const lockPath = credentialLock(deps.paths, profile.name)
-  try {
-    return await withFileLock(lockPath, { timeoutMs: deps.lockTimeoutMs }, async () => {
-      const current = usable(profile, await deps.store.read(profile.name))
-      const peerRefreshed = current.updatedAt.getTime() !== seen.updatedAt.getTime()
-      if (isFresh(current, deps.clock.now(), profile.refreshMarginSeconds) && (!force || peerRefreshed)) {
-        return { credential: current, source: 'adopted' }
-      }
-      return { credential: await refresh(deps, profile, current), source: 'refreshed' }
-    })
-  } catch (err) {
-    if (err instanceof LockBusyError) throw new LockTimeoutError(err.lockPath, err.waitedMs, profile.name)
-    throw err
-  }
+  return withCredentialLock(deps, profile, async () => {
+    const current = usable(profile, await deps.storeFor(profile).read(profile.name))
+    const peerRefreshed = current.updatedAt.getTime() !== seen.updatedAt.getTime()
+    if (isFresh(current, deps.clock.now(), profile.refreshMarginSeconds) && (!force || peerRefreshed)) {
+      return { credential: current, source: 'adopted' }
+    }
+    return { credential: await refresh(deps, profile, current), source: 'refreshed' }
+  })
 }
 
 async function refresh(deps: Deps, profile: Profile, current: Credential): Promise<Credential> {
@@ -49,7 +42,12 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
   let tokens: oidc.TokenEndpointResponse
   try {
     tokens = await withRetry(
-      () => oidc.refreshTokenGrant(config, refreshToken.reveal()),
+      () =>
+        oidc.refreshTokenGrant(
+          config,
+          refreshToken.reveal(),
+          profile.refreshScope ? { scope: profile.refreshScope } : undefined,
+        ),
       DEFAULT_RETRY,
       (ms, err) =>
         deps.io.err(
@@ -62,7 +60,7 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
       action: 'refresh the token',
       next: `authkeep refresh --profile ${profile.name}`,
     })
-    if (mapped instanceof LoginRequiredError) await markLoginRequired(deps, current, mapped.message)
+    if (mapped instanceof LoginRequiredError) await markLoginRequired(deps, profile, current, mapped.message)
     throw mapped
   }
   const next = credentialFromTokens(tokens, {
@@ -74,17 +72,23 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
   })
   // Written even if a stale-lock takeover happened meanwhile: the old refresh token is spent, so this
   // new grant is the only one left worth keeping.
-  await deps.store.write(next)
+  await deps.storeFor(profile).write(next)
   return next
 }
 
 /** Keeps the record, so what was there can still be seen and restored; only marks it as needing login. */
-async function markLoginRequired(deps: Deps, current: Credential, reason: string): Promise<void> {
-  const latest = await deps.store.read(current.profile)
+async function markLoginRequired(
+  deps: Deps,
+  profile: Profile,
+  current: Credential,
+  reason: string,
+): Promise<void> {
+  const store = deps.storeFor(profile)
+  const latest = await store.read(current.profile)
   // A peer that took a stale lock over may have written a good grant meanwhile: never clobber it.
   if (!latest || latest.updatedAt.getTime() !== current.updatedAt.getTime()) return
   const now = deps.clock.now()
-  await deps.store.write({
+  await store.write({
     ...current,
     state: 'login_required',
     stateReason: `${reason} (seen ${now.toISOString()})`,

@@ -1,7 +1,11 @@
+import { access } from 'node:fs/promises'
 import type { Deps } from '../deps.js'
 import { AuthkeepError } from '../errors.js'
 import { isFresh } from '../oauth/tokenResponse.js'
+import { CLAUDE_CODE } from '../profiles/claudeCode.js'
+import { type Config, configuredProfiles } from '../profiles/configFile.js'
 import type { Profile } from '../profiles/profile.js'
+import type { Credential } from '../stores/credential.js'
 
 export type LoginState = 'valid' | 'expiring' | 'expired' | 'login_required' | 'logged_out' | 'unreadable'
 
@@ -32,9 +36,9 @@ export async function profileStatus(deps: Deps, profile: Profile): Promise<Statu
     next: null,
   }
   const login = `authkeep login --profile ${profile.name}`
-  let c: Awaited<ReturnType<Deps['store']['read']>>
+  let c: Credential | undefined
   try {
-    c = await deps.store.read(profile.name)
+    c = await deps.storeFor(profile).read(profile.name)
   } catch (err) {
     if (!(err instanceof AuthkeepError)) throw err
     return { ...base, state: 'unreadable', detail: err.message, next: err.next ?? null }
@@ -56,7 +60,7 @@ export async function profileStatus(deps: Deps, profile: Profile): Promise<Statu
     access_token_expires_at: c.expiresAt?.toISOString() ?? null,
     refresh_token: c.refreshToken !== undefined,
     refresh_token_expires_at: c.refreshExpiresAt?.toISOString() ?? null,
-    stored_in: deps.store.describe(c),
+    stored_in: deps.storeFor(profile).describe(c),
     // A rotating refresh token copied to a second machine logs both out at the first refresh.
     other_host: c.host !== deps.host ? c.host : null,
     detail:
@@ -67,4 +71,20 @@ export async function profileStatus(deps: Deps, profile: Profile): Promise<Statu
           : null,
     next: state === 'login_required' ? login : null,
   }
+}
+
+/**
+ * The profiles `status` shows by default: those in the config file, plus the built-in claude-code
+ * profile when Claude Code has a credential file here, or when nothing else is configured.
+ */
+export async function profilesInUse(deps: Deps, config: Config): Promise<Profile[]> {
+  const configured = configuredProfiles(config)
+  const builtin = config.profiles.get(CLAUDE_CODE)
+  if (!builtin || configured.includes(builtin)) return configured
+  const file = deps.storeFor(builtin).recordFile(CLAUDE_CODE)
+  const present = await access(file).then(
+    () => true,
+    () => false,
+  )
+  return present || configured.length === 0 ? [builtin, ...configured] : configured
 }

@@ -16,6 +16,8 @@ export interface AuthServerOptions {
     authorizationCode?: number
   }
   deviceInterval?: number
+  // Accept Claude-style JSON token requests too, handing them to oidc-provider as the form it expects.
+  jsonTokenRequests?: boolean
   rotateRefreshToken?: boolean
   clientId?: string
   deviceFlow?: boolean
@@ -37,6 +39,8 @@ export interface AuthServer {
   counts: Record<GrantKind, number>
   failures: Record<string, number>
   failureDetails: string[]
+  // Token requests that arrived as JSON (with jsonTokenRequests on).
+  jsonTokenRequests: number
   injectFault(rule: FaultRule | null): void
   userinfo(accessToken: string): Promise<{ status: number; sub?: string }>
   revokeGrantOf(refreshToken: string): Promise<void>
@@ -153,6 +157,21 @@ async function revokeWholeGrant(provider: Provider, refreshToken: string): Promi
   await provider.Grant.adapter.destroy(grantId)
 }
 
+/**
+ * Reads a JSON token request and leaves it as an already-parsed form body, which oidc-provider's body
+ * reader accepts from upstream middleware (req.body on a consumed request).
+ */
+async function jsonToForm(req: IncomingMessage): Promise<void> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
+  const form = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]))
+  Object.assign(req, { body: form })
+  req.headers['content-type'] = 'application/x-www-form-urlencoded'
+  // type-is only sees a body where a length (or chunked encoding) is declared.
+  req.headers['content-length'] = String(Buffer.byteLength(new URLSearchParams(form).toString()))
+}
+
 export async function startAuthServer(opts: AuthServerOptions = {}): Promise<AuthServer> {
   const { default: ProviderClass } = await loadProvider()
   const clientId = opts.clientId ?? 'authkeep-test'
@@ -184,6 +203,7 @@ export async function startAuthServer(opts: AuthServerOptions = {}): Promise<Aut
     counts: zeroCounts(),
     failures: {},
     failureDetails: [],
+    jsonTokenRequests: 0,
     injectFault(next) {
       rule = next ? { ...next, left: next.times ?? Number.POSITIVE_INFINITY } : null
     },
@@ -233,6 +253,15 @@ export async function startAuthServer(opts: AuthServerOptions = {}): Promise<Aut
     }
     if (req.method === 'POST' && path === routes.device_authorization && opts.deviceInterval !== undefined) {
       injectInterval(res, opts.deviceInterval)
+    }
+    const json = (req.headers['content-type'] ?? '').startsWith('application/json')
+    if (opts.jsonTokenRequests && req.method === 'POST' && path === routes.token && json) {
+      bed.jsonTokenRequests += 1
+      jsonToForm(req).then(
+        () => callback(req, res),
+        () => res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_request"}'),
+      )
+      return
     }
     callback(req, res)
   }

@@ -85,10 +85,13 @@ export function waitForStderr(child: Cli, re: RegExp, timeoutMs = 20_000): Promi
       child.stderr?.off('data', check)
       resolve(m)
     }
-    const timer = setTimeout(() => {
+    const fail = (why: string) => {
+      clearTimeout(timer)
       child.stderr?.off('data', check)
-      reject(new Error(`no ${re} on stderr within ${timeoutMs} ms; got:\n${child.stderrSoFar()}`))
-    }, timeoutMs)
+      reject(new Error(`no ${re} on stderr ${why}; got:\n${child.stderrSoFar()}`))
+    }
+    const timer = setTimeout(() => fail(`within ${timeoutMs} ms`), timeoutMs)
+    child.once('close', () => fail('before the process ended'))
     // Listeners run in order, so the accumulating one in spawnCli has seen each chunk first.
     child.stderr?.on('data', check)
     check()

@@ -46,7 +46,7 @@ test('profile add by discovery stores the endpoints; list, show and remove', asy
       sb.env,
     )
     assert.equal(explicit.code, 0, explicit.stderr)
-    assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'corp\nmanual\n')
+    assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'claude-code\ncorp\nmanual\n')
     assert.deepEqual(JSON.parse((await runCli(['profile', 'list', '--json'], sb.env)).stdout), {
       profiles: ['corp', 'manual'],
     })
@@ -66,7 +66,7 @@ test('profile add by discovery stores the endpoints; list, show and remove', asy
     )
 
     assert.equal((await runCli(['profile', 'remove', 'manual'], sb.env)).code, 0)
-    assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'corp\n')
+    assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'claude-code\ncorp\n')
   } finally {
     await sb.cleanup()
   }

@@ -1,5 +1,4 @@
-import { ExitCode } from '../../errors.js'
-import { withFileLock } from '../../lock/fileLock.js'
+import { ExitCode, UsageError } from '../../errors.js'
 import {
   assertNewProfileName,
   deleteProfile,
@@ -7,9 +6,9 @@ import {
   pickProfile,
   putProfile,
 } from '../../profiles/configFile.js'
-import { credentialLock } from '../../profiles/paths.js'
 import { backupExisting } from '../../stores/backups.js'
 import { buildProfile } from '../../usecases/addProfile.js'
+import { withCredentialLock } from '../../usecases/credentialLock.js'
 import type { Run } from '../dispatch.js'
 import type { ProfileAction } from './command.js'
 
@@ -59,21 +58,21 @@ export const profileRun: Run<ProfileAction> = async (deps, a) => {
     }
     case 'remove': {
       const profile = pickProfile(config, a.name, deps.processEnv, 'profile remove')
-      const { backup, credential } = await withFileLock(
-        credentialLock(deps.paths, profile.name),
-        { timeoutMs: deps.lockTimeoutMs },
-        async () => {
-          const saved = await backupExisting(
-            deps.paths,
-            deps.store,
-            profile.name,
-            'profile-remove',
-            deps.clock.now(),
-          )
-          if (saved.backup) await deps.store.remove(profile.name, saved.credential?.secretsIn)
-          return saved
-        },
-      )
+      if (!(profile.name in config.raw.profiles)) {
+        throw new UsageError(`"${profile.name}" is built in and cannot be removed`, 'authkeep profile list')
+      }
+      const store = deps.storeFor(profile)
+      const { backup, credential } = await withCredentialLock(deps, profile, async () => {
+        const saved = await backupExisting(
+          deps.paths,
+          store,
+          profile.name,
+          'profile-remove',
+          deps.clock.now(),
+        )
+        if (saved.backup) await store.remove(profile.name, saved.credential?.secretsIn)
+        return saved
+      })
       await deleteProfile(config, profile.name)
       io.err(
         `Removed profile "${profile.name}".${backup ? ` Its credential was kept at ${backup}${credential?.refreshToken ? ' (not revoked: use `authkeep logout` first to revoke)' : ''}.` : ''}\n`,

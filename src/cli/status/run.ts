@@ -1,6 +1,6 @@
 import { ExitCode } from '../../errors.js'
 import { loadConfig, pickProfile } from '../../profiles/configFile.js'
-import { profileStatus } from '../../usecases/status.js'
+import { profileStatus, profilesInUse } from '../../usecases/status.js'
 import type { Run } from '../dispatch.js'
 import type { StatusOptions } from './command.js'
 import { renderStatus } from './render.js'
@@ -9,7 +9,7 @@ export const statusRun: Run<StatusOptions> = async (deps, opts) => {
   const config = await loadConfig(deps.paths)
   const profiles = opts.profile
     ? [pickProfile(config, opts.profile, deps.processEnv, 'status')]
-    : [...config.profiles.values()]
+    : await profilesInUse(deps, config)
   const entries = await Promise.all(profiles.map((p) => profileStatus(deps, p)))
   deps.io.out(
     opts.json

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto'
+import { realpathSync } from 'node:fs'
+import { realpath, stat, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as z from 'zod/mini'
+import type { Profile } from '../profiles/profile.js'
+import { Secret } from '../secret.js'
+import { parseJson, validate } from '../validation.js'
+import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
+import type { Credential } from './credential.js'
+import type { CredentialStore } from './credentialStore.js'
+
+/** $CLAUDE_CONFIG_DIR, else ~/.claude: where Claude Code keeps `.credentials.json`. */
+export function claudeConfigDir(profile: Profile, env: NodeJS.ProcessEnv, home: string): string {
+  return profile.claudeConfigDir ?? env.CLAUDE_CONFIG_DIR ?? join(home, '.claude')
+}
+
+/** Claude Code's own shape. Loose: every field and sibling key it or others add is kept on rewrite. */
+const oauthSchema = z.looseObject({
+  accessToken: z.optional(z.string()),
+  refreshToken: z.optional(z.string()),
+  expiresAt: z.optional(z.number()),
+  // Claude hangs on a non-array here (its changelog 2.1.143); doctor reports it, reading tolerates it.
+  scopes: z.optional(z.unknown()),
+  refreshTokenExpiresAt: z.optional(z.nullable(z.number())),
+})
+export const claudeFileSchema = z.looseObject({ claudeAiOauth: z.optional(oauthSchema) })
+export type ClaudeFile = z.output<typeof claudeFileSchema>
+
+/** What authkeep notes beside Claude's file: which machine wrote the login, and a login_required mark. */
+const sidecarSchema = z.looseObject({
+  host: z.string(),
+  refresh_token_sha256: z.string(),
+  state: z.optional(z.enum(['active', 'login_required'])),
+  state_reason: z.optional(z.string()),
+})
+export const SIDECAR = '.authkeep-state.json'
+
+export const fingerprint = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 16)
+
+export interface ClaudeCodeStoreOptions {
+  configDir: string
+  host: string
+}
+
+/**
+ * The claude-code profile's credential is Claude Code's own `.credentials.json`, read and written in its
+ * exact shape, so Claude and authkeep share one login.
+ */
+export function createClaudeCodeStore({ configDir, host }: ClaudeCodeStoreOptions): CredentialStore {
+  const file = join(configDir, '.credentials.json')
+  const realConfigDir = (() => {
+    try {
+      return realpathSync(configDir)
+    } catch {
+      return configDir.replace(/\/+$/, '')
+    }
+  })()
+  const sidecarFile = join(configDir, SIDECAR)
+  const reset = 'authkeep reset --profile claude-code'
+
+  const readRaw = async (): Promise<ClaudeFile | undefined> => {
+    const text = await readFileIfExists(file)
+    if (text === undefined) return undefined
+    return validate(file, parseJson(file, text, reset), claudeFileSchema, reset)
+  }
+  const readSidecar = async () => {
+    const text = await readFileIfExists(sidecarFile).catch(() => undefined)
+    if (text === undefined) return undefined
+    const parsed = sidecarSchema.safeParse(
+      (() => {
+        try {
+          return JSON.parse(text)
+        } catch {
+          return undefined
+        }
+      })(),
+    )
+    return parsed.success ? parsed.data : undefined
+  }
+
+  return {
+    recordFile: () => file,
+    // The two locks Claude Code itself takes before it refreshes: with them held it waits for us.
+    locks: () => [join(configDir, '.oauth_refresh.lock'), `${realConfigDir}.lock`],
+    describe: () => `file ${file} (Claude Code's own)`,
+    probeKeyring: async () => {},
+
+    async read(profile) {
+      const raw = await readRaw()
+      const o = raw?.claudeAiOauth
+      if (!raw || !o) return undefined
+      const { mtime } = await stat(file)
+      const sidecar = await readSidecar()
+      const access = o.accessToken || undefined
+      const refresh = o.refreshToken || undefined
+      const ours = sidecar && refresh !== undefined && sidecar.refresh_token_sha256 === fingerprint(refresh)
+      const wiped = !access && !refresh
+      return {
+        profile,
+        state: wiped
+          ? 'login_required'
+          : ours && sidecar.state === 'login_required'
+            ? 'login_required'
+            : 'active',
+        stateReason: wiped
+          ? 'Claude Code emptied the tokens, which it does when the server rejects the refresh token'
+          : ours
+            ? sidecar.state_reason
+            : undefined,
+        tokenType: 'Bearer',
+        accessToken: access === undefined ? undefined : new Secret(access),
+        refreshToken: refresh === undefined ? undefined : new Secret(refresh),
+        idToken: undefined,
+        scope: Array.isArray(o.scopes) ? o.scopes.join(' ') : undefined,
+        expiresAt: o.expiresAt === undefined ? undefined : new Date(o.expiresAt),
+        refreshExpiresAt: o.refreshTokenExpiresAt ? new Date(o.refreshTokenExpiresAt) : undefined,
+        // Claude's file has no issue time; its modification time is when the tokens were written.
+        obtainedAt: mtime,
+        updatedAt: mtime,
+        host: ours ? sidecar.host : host,
+        secretsIn: 'file',
+        extra: {},
+      } satisfies Credential
+    },
+
+    async write(c) {
+      const refresh = c.refreshToken?.reveal() ?? ''
+      await writeFileAtomic(
+        sidecarFile,
+        `${JSON.stringify({ host, refresh_token_sha256: fingerprint(refresh), state: c.state, state_reason: c.stateReason })}\n`,
+      )
+      // A login that needs renewing is only marked: Claude's file keeps what it had, for a backup to show.
+      if (c.state === 'login_required') return
+      const raw = (await readRaw().catch(() => undefined)) ?? {}
+      const previous = raw.claudeAiOauth ?? {}
+      const next = {
+        ...raw,
+        claudeAiOauth: {
+          ...previous,
+          accessToken: c.accessToken?.reveal() ?? '',
+          refreshToken: refresh,
+          expiresAt: c.expiresAt?.getTime() ?? 0,
+          scopes: c.scope
+            ? c.scope.split(' ').filter(Boolean)
+            : Array.isArray(previous.scopes)
+              ? previous.scopes
+              : [],
+          ...(c.refreshExpiresAt ? { refreshTokenExpiresAt: c.refreshExpiresAt.getTime() } : {}),
+        },
+      }
+      // Claude's own rename would turn a symlink into a file; writing through to its target keeps it.
+      const target = await realpath(file).catch(() => file)
+      await writeFileAtomic(target, JSON.stringify(next))
+    },
+
+    async remove() {
+      for (const f of [file, sidecarFile]) {
+        await unlink(f).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err
+        })
+      }
+    },
+  }
+}

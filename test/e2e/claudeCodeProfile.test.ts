@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict'
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { type AuthServer, startAuthServer } from '../bed/authServer.js'
+import { approveWithHttp } from '../bed/httpApprover.js'
+import { AUTHORIZE_URL, assertNoSecrets, runCli, type Sandbox, sandbox, spawnCli, waitForStderr } from './harness.js'
+
+let server: AuthServer
+before(async () => {
+  server = await startAuthServer({ jsonTokenRequests: true })
+})
+after(() => server?.close())
+
+/** A sandbox whose claude-code profile points at the local server; Claude's files live in CLAUDE_CONFIG_DIR. */
+async function claudeSandbox(): Promise<Sandbox & { configDir: string; credentials: string }> {
+  const sb = await sandbox()
+  const dir = join(sb.dir, 'claude')
+  sb.env.CLAUDE_CONFIG_DIR = dir
+  await mkdir(join(sb.env.AUTHKEEP_HOME as string), { recursive: true })
+  const override = {
+    authorization_endpoint: server.endpoints.authorization,
+    token_endpoint: server.endpoints.token,
+    client_id: server.clientId,
+    scope: 'openid offline_access',
+    refresh_scope: 'openid offline_access',
+    paste_redirect_uri: 'http://127.0.0.1/callback',
+  }
+  await writeFile(
+    join(sb.env.AUTHKEEP_HOME as string, 'config.json'),
+    JSON.stringify({ version: 1, profiles: { 'claude-code': override } }),
+  )
+  return Object.assign(sb, { configDir: dir, credentials: join(dir, '.credentials.json') })
+}
+
+async function pasteLogin(env: Record<string, string>): Promise<string> {
+  const child = spawnCli(['login', '--profile', 'claude-code', '--method', 'paste'], env)
+  const [, url] = await waitForStderr(child, AUTHORIZE_URL)
+  const authorize = new URL(url as string)
+  assert.equal(authorize.searchParams.get('code'), 'true', "Claude's code=true parameter is sent")
+  const { redirectedTo } = await approveWithHttp(url as string)
+  const params = new URL(redirectedTo as string).searchParams
+  child.stdin?.end(`${params.get('code')}#${params.get('state')}\n`)
+  const r = await child.output
+  assert.equal(r.code, 0, r.stderr)
+  return r.stderr
+}
+
+test('claude-code: a headless paste login writes Claude Code\'s own file in its exact shape', async () => {
+  const sb = await claudeSandbox()
+  try {
+    // What Claude and others already keep there must survive.
+    await mkdir(sb.configDir, { recursive: true })
+    await writeFile(
+      sb.credentials,
+      JSON.stringify({ claudeAiOauth: { accessToken: '', refreshToken: '', expiresAt: 0, scopes: [], subscriptionType: 'pro', rateLimitTier: 'default_claude_pro' }, mcpOAuth: { srv: { token: 'kept' } } }),
+      { mode: 0o600 },
+    )
+    const before = server.jsonTokenRequests
+    const stderr = await pasteLogin(sb.env)
+    assert.match(stderr, /with the paste flow/)
+    assert.ok(server.jsonTokenRequests > before, 'the code was exchanged with a JSON body')
+
+    const file = JSON.parse(await readFile(sb.credentials, 'utf8'))
+    const o = file.claudeAiOauth
+    assert.match(o.accessToken, /.{20,}/)
+    assert.match(o.refreshToken, /.{20,}/)
+    assert.equal(typeof o.expiresAt, 'number')
+    assert.ok(o.expiresAt > Date.now() && o.expiresAt < Date.now() + 3_600_000, 'expiresAt is in milliseconds')
+    assert.deepEqual(o.scopes, ['openid', 'offline_access'])
+    assert.equal(o.subscriptionType, 'pro')
+    assert.equal(o.rateLimitTier, 'default_claude_pro')
+    assert.deepEqual(file.mcpOAuth, { srv: { token: 'kept' } })
+    assert.equal((await stat(sb.credentials)).mode & 0o777, 0o600)
+    assertNoSecrets([stderr], [o.accessToken, o.refreshToken])
+
+    const token = await runCli(['token'], sb.env)
+    assert.equal(token.stdout, `${o.accessToken}\n`, 'with nothing configured, token uses claude-code')
+
+    const refreshed = await runCli(['refresh', '--force'], sb.env)
+    assert.equal(refreshed.code, 0, refreshed.stderr)
+    const after = JSON.parse(await readFile(sb.credentials, 'utf8'))
+    assert.notEqual(after.claudeAiOauth.accessToken, o.accessToken)
+    assert.notEqual(after.claudeAiOauth.refreshToken, o.refreshToken, 'the rotated refresh token was written back')
+    assert.equal(after.claudeAiOauth.subscriptionType, 'pro')
+    assert.deepEqual(after.mcpOAuth, { srv: { token: 'kept' } })
+    assert.equal((await server.userinfo(after.claudeAiOauth.accessToken)).status, 200)
+
+    const status = JSON.parse((await runCli(['status', '--json'], sb.env)).stdout)
+    assert.equal(status.profiles[0].profile, 'claude-code')
+    assert.equal(status.profiles[0].state, 'valid')
+    assert.match(status.profiles[0].stored_in, /\.credentials\.json \(Claude Code's own\)/)
+  } finally {
+    await sb.cleanup()
+  }
+})
+
+test('claude-code: authkeep waits while Claude Code holds its refresh lock', async () => {
+  const sb = await claudeSandbox()
+  try {
+    await pasteLogin(sb.env)
+    const lock = join(sb.configDir, '.oauth_refresh.lock')
+    await mkdir(lock)
+    const touch = setInterval(() => utimes(lock, new Date(), new Date()).catch(() => {}), 500)
+    try {
+      const busy = await runCli(['refresh', '--force'], { ...sb.env, AUTHKEEP_LOCK_TIMEOUT: '2' })
+      assert.equal(busy.code, 5)
+      assert.ok(busy.stderr.includes(`${lock} for more than 2s`), busy.stderr)
+    } finally {
+      clearInterval(touch)
+    }
+    // Once the holder lets go, the waiting refresh goes through.
+    const waiting = spawnCli(['refresh', '--force'], sb.env)
+    waiting.stdin?.end()
+    setTimeout(() => void import('node:fs/promises').then((fs) => fs.rm(lock, { recursive: true })), 1000)
+    const r = await waiting.output
+    assert.equal(r.code, 0, r.stderr)
+  } finally {
+    await sb.cleanup()
+  }
+})
+
+test('claude-code: tokens Claude emptied after invalid_grant mean login required, exit 4', async () => {
+  const sb = await claudeSandbox()
+  try {
+    await mkdir(sb.configDir, { recursive: true })
+    await writeFile(
+      sb.credentials,
+      JSON.stringify({ claudeAiOauth: { accessToken: '', refreshToken: '', expiresAt: 0, scopes: ['user:inference'] } }),
+      { mode: 0o600 },
+    )
+    const r = await runCli(['token'], sb.env)
+    assert.equal(r.code, 4)
+    assert.match(r.stderr, /Claude Code emptied the tokens.*; run: authkeep login --profile claude-code\n$/)
+  } finally {
+    await sb.cleanup()
+  }
+})
