@@ -20,5 +20,8 @@ export interface Deps {
   storeFor(profile: Profile): CredentialStore
   /** This machine's fingerprint, written into every record. */
   host: string
+  /** The user's home directory and uid, as the process sees them (HOME may be someone else's under sudo). */
+  home: string
+  uid: number
   lockTimeoutMs: number
 }

@@ -8,6 +8,8 @@ export const ExitCode = {
   loginRequired: 4,
   locked: 5,
   unavailable: 6,
+  doctorWarnings: 7,
+  doctorErrors: 8,
   cancelled: 130,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]

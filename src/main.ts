@@ -40,6 +40,8 @@ function buildDeps(io: Io): Deps {
         ? createClaudeCodeStore({ configDir: claudeConfigDir(profile, env, home), host })
         : authkeepStore,
     host,
+    home,
+    uid: process.getuid?.() ?? -1,
     lockTimeoutMs: Number.isFinite(lockSeconds) && lockSeconds > 0 ? lockSeconds * 1000 : 30_000,
   }
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import type { Dispatch } from './dispatch.js'
+import { doctorCommand } from './doctor/command.js'
 import { loginCommand } from './login/command.js'
 import { logoutCommand } from './logout/command.js'
 import { profileCommand } from './profile/command.js'
@@ -16,6 +17,8 @@ Exit codes:
   4    login required: no login, or the server no longer accepts it
   5    another process held the credential lock too long
   6    the authorization server could not be reached or answered with a temporary failure
+  7    doctor: warnings found (the login works for now)
+  8    doctor: errors found (the login is broken or about to be)
   130  cancelled or timed out waiting for the person
 `
 
@@ -32,6 +35,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     statusCommand(dispatch),
     logoutCommand(dispatch),
     profileCommand(dispatch),
+    doctorCommand(dispatch),
   ]) {
     program.addCommand(sub)
   }

@@ -4,7 +4,15 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
-import { AUTHORIZE_URL, assertNoSecrets, runCli, type Sandbox, sandbox, spawnCli, waitForStderr } from './harness.js'
+import {
+  AUTHORIZE_URL,
+  assertNoSecrets,
+  runCli,
+  type Sandbox,
+  sandbox,
+  spawnCli,
+  waitForStderr,
+} from './harness.js'
 
 let server: AuthServer
 before(async () => {
@@ -46,14 +54,24 @@ async function pasteLogin(env: Record<string, string>): Promise<string> {
   return r.stderr
 }
 
-test('claude-code: a headless paste login writes Claude Code\'s own file in its exact shape', async () => {
+test("claude-code: a headless paste login writes Claude Code's own file in its exact shape", async () => {
   const sb = await claudeSandbox()
   try {
     // What Claude and others already keep there must survive.
     await mkdir(sb.configDir, { recursive: true })
     await writeFile(
       sb.credentials,
-      JSON.stringify({ claudeAiOauth: { accessToken: '', refreshToken: '', expiresAt: 0, scopes: [], subscriptionType: 'pro', rateLimitTier: 'default_claude_pro' }, mcpOAuth: { srv: { token: 'kept' } } }),
+      JSON.stringify({
+        claudeAiOauth: {
+          accessToken: '',
+          refreshToken: '',
+          expiresAt: 0,
+          scopes: [],
+          subscriptionType: 'pro',
+          rateLimitTier: 'default_claude_pro',
+        },
+        mcpOAuth: { srv: { token: 'kept' } },
+      }),
       { mode: 0o600 },
     )
     const before = server.jsonTokenRequests
@@ -66,7 +84,10 @@ test('claude-code: a headless paste login writes Claude Code\'s own file in its 
     assert.match(o.accessToken, /.{20,}/)
     assert.match(o.refreshToken, /.{20,}/)
     assert.equal(typeof o.expiresAt, 'number')
-    assert.ok(o.expiresAt > Date.now() && o.expiresAt < Date.now() + 3_600_000, 'expiresAt is in milliseconds')
+    assert.ok(
+      o.expiresAt > Date.now() && o.expiresAt < Date.now() + 3_600_000,
+      'expiresAt is in milliseconds',
+    )
     assert.deepEqual(o.scopes, ['openid', 'offline_access'])
     assert.equal(o.subscriptionType, 'pro')
     assert.equal(o.rateLimitTier, 'default_claude_pro')
@@ -81,7 +102,11 @@ test('claude-code: a headless paste login writes Claude Code\'s own file in its 
     assert.equal(refreshed.code, 0, refreshed.stderr)
     const after = JSON.parse(await readFile(sb.credentials, 'utf8'))
     assert.notEqual(after.claudeAiOauth.accessToken, o.accessToken)
-    assert.notEqual(after.claudeAiOauth.refreshToken, o.refreshToken, 'the rotated refresh token was written back')
+    assert.notEqual(
+      after.claudeAiOauth.refreshToken,
+      o.refreshToken,
+      'the rotated refresh token was written back',
+    )
     assert.equal(after.claudeAiOauth.subscriptionType, 'pro')
     assert.deepEqual(after.mcpOAuth, { srv: { token: 'kept' } })
     assert.equal((await server.userinfo(after.claudeAiOauth.accessToken)).status, 200)
@@ -126,7 +151,9 @@ test('claude-code: tokens Claude emptied after invalid_grant mean login required
     await mkdir(sb.configDir, { recursive: true })
     await writeFile(
       sb.credentials,
-      JSON.stringify({ claudeAiOauth: { accessToken: '', refreshToken: '', expiresAt: 0, scopes: ['user:inference'] } }),
+      JSON.stringify({
+        claudeAiOauth: { accessToken: '', refreshToken: '', expiresAt: 0, scopes: ['user:inference'] },
+      }),
       { mode: 0o600 },
     )
     const r = await runCli(['token'], sb.env)
