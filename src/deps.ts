@@ -1,4 +1,5 @@
 import type { Browser } from './ports/browser.js'
+import type { RunChild } from './ports/child.js'
 import type { Clock } from './ports/clock.js'
 import type { Environment } from './ports/environment.js'
 import type { Io } from './ports/io.js'
@@ -6,6 +7,7 @@ import type { Prompter } from './ports/prompter.js'
 import type { Paths } from './profiles/paths.js'
 import type { Profile } from './profiles/profile.js'
 import type { CredentialStore } from './stores/credentialStore.js'
+import type { KeyStore } from './stores/keyStore.js'
 
 /** Everything impure a use case may touch, built once in main.ts and replaced by fakes in unit tests. */
 export interface Deps {
@@ -18,6 +20,11 @@ export interface Deps {
   prompter: Prompter
   /** The store that holds this profile's credential: authkeep's record, or a client's own file. */
   storeFor(profile: Profile): CredentialStore
+  runChild: RunChild
+  /** How to run this authkeep again (node and the script), for the apiKeyHelper Claude Code calls. */
+  self: string[]
+  /** API keys and long-lived tokens, per profile. */
+  keys: KeyStore
   /** This machine's fingerprint, written into every record. */
   host: string
   /** The user's home directory and uid, as the process sees them (HOME may be someone else's under sudo). */

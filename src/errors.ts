@@ -10,6 +10,7 @@ export const ExitCode = {
   unavailable: 6,
   doctorWarnings: 7,
   doctorErrors: 8,
+  commandNotFound: 127,
   cancelled: 130,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]

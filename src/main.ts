@@ -1,8 +1,10 @@
+import { realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { buildProgram } from './cli/program.js'
 import type { Deps } from './deps.js'
 import { AuthkeepError, ExitCode } from './errors.js'
 import { systemBrowser } from './ports/browser.js'
+import { systemRunChild } from './ports/child.js'
 import { systemClock } from './ports/clock.js'
 import { readEnvironment } from './ports/environment.js'
 import type { Io } from './ports/io.js'
@@ -12,6 +14,7 @@ import { claudeConfigDir, createClaudeCodeStore } from './stores/claudeCodeStore
 import { createCredentialStore } from './stores/credentialStore.js'
 import { hostFingerprint } from './stores/hostId.js'
 import { systemKeyring } from './stores/keyring.js'
+import { createKeyStore } from './stores/keyStore.js'
 
 declare const AUTHKEEP_VERSION: string
 
@@ -22,10 +25,11 @@ function buildDeps(io: Io): Deps {
   const paths = resolvePaths(env, home)
   const host = hostFingerprint()
   let keyring: ReturnType<typeof systemKeyring> | undefined
-  const authkeepStore = createCredentialStore(paths, () => {
+  const getKeyring = () => {
     keyring ??= systemKeyring()
     return keyring
-  })
+  }
+  const authkeepStore = createCredentialStore(paths, getKeyring)
   const lockSeconds = Number(env.AUTHKEEP_LOCK_TIMEOUT)
   return {
     io,
@@ -39,6 +43,9 @@ function buildDeps(io: Io): Deps {
       profile.kind === 'claude-code'
         ? createClaudeCodeStore({ configDir: claudeConfigDir(profile, env, home), host })
         : authkeepStore,
+    keys: createKeyStore(paths, getKeyring),
+    runChild: systemRunChild,
+    self: [process.execPath, realpathSync(process.argv[1] ?? '')],
     host,
     home,
     uid: process.getuid?.() ?? -1,
@@ -73,10 +80,10 @@ function report(io: Io, err: unknown): ExitCode {
   return ExitCode.error
 }
 
-async function main(argv: string[]): Promise<ExitCode> {
+async function main(argv: string[]): Promise<number> {
   const io = processIo()
   let deps: Deps | undefined
-  let code: ExitCode = ExitCode.ok
+  let code: number = ExitCode.ok
   const program = buildProgram(async (load, opts) => {
     deps ??= buildDeps(io)
     const run = await load()

@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 /** Masks a secret for display: keeps a recognisable prefix such as `sk-ant-oat01-` and the last 4 characters. */
 export function mask(value: string): string {
   if (value.length < 16) return '…'
-  const prefix = /^[a-z]{1,8}(?:-[a-z0-9]{1,8}){0,3}-/i.exec(value)?.[0] ?? ''
+  const prefix = /^[a-z]{1,8}(?:-[a-z0-9]{1,8}){0,2}-/i.exec(value)?.[0] ?? ''
   return `${prefix.length <= 16 ? prefix : ''}…${value.slice(-4)}`
 }
 

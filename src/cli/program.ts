@@ -1,10 +1,16 @@
 import { Command } from 'commander'
+import { backupsCommand } from './backups/command.js'
+import { claudeCommand } from './claude/command.js'
 import type { Dispatch } from './dispatch.js'
 import { doctorCommand } from './doctor/command.js'
+import { execCommand } from './exec/command.js'
+import { keyCommand } from './key/command.js'
 import { loginCommand } from './login/command.js'
 import { logoutCommand } from './logout/command.js'
 import { profileCommand } from './profile/command.js'
 import { refreshCommand } from './refresh/command.js'
+import { resetCommand } from './reset/command.js'
+import { restoreCommand } from './restore/command.js'
 import { statusCommand } from './status/command.js'
 import { tokenCommand } from './token/command.js'
 
@@ -19,6 +25,7 @@ Exit codes:
   6    the authorization server could not be reached or answered with a temporary failure
   7    doctor: warnings found (the login works for now)
   8    doctor: errors found (the login is broken or about to be)
+  127  exec: the command was not found (otherwise exec exits with the command's own code)
   130  cancelled or timed out waiting for the person
 `
 
@@ -27,6 +34,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .description('Keeps OAuth-signed-in developer CLIs signed in on machines without a browser.')
     .version(version)
     .showHelpAfterError('(add --help for usage)')
+    .enablePositionalOptions()
     .addHelpText('after', EXIT_CODE_HELP)
   for (const sub of [
     loginCommand(dispatch),
@@ -36,6 +44,12 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     logoutCommand(dispatch),
     profileCommand(dispatch),
     doctorCommand(dispatch),
+    resetCommand(dispatch),
+    backupsCommand(dispatch),
+    restoreCommand(dispatch),
+    keyCommand(dispatch),
+    execCommand(dispatch),
+    claudeCommand(dispatch),
   ]) {
     program.addCommand(sub)
   }

@@ -26,7 +26,7 @@ export function sshForwardHint(env: Environment, port: number): string {
 export async function loopbackLogin(
   deps: { io: Io; browser: Browser; env: Environment },
   profile: Profile,
-  opts: { port?: number | undefined; signal?: AbortSignal | undefined },
+  opts: { port?: number | undefined; signal?: AbortSignal | undefined; tokenParams?: Record<string, string> },
 ): Promise<oidc.TokenEndpointResponse> {
   const { io, browser, env } = deps
   const config = clientConfig(profile)
@@ -85,10 +85,12 @@ export async function loopbackLogin(
     io.err(`Waiting for the browser to come back to ${redirectUri} …\n`)
     const result = await callback
     close()
-    return await oidc.authorizationCodeGrant(config, result, {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    })
+    return await oidc.authorizationCodeGrant(
+      config,
+      result,
+      { pkceCodeVerifier: verifier, expectedState: state },
+      opts.tokenParams,
+    )
   } finally {
     close()
   }

@@ -15,6 +15,7 @@ export async function pasteLogin(
   prompter: Prompter,
   profile: Profile,
   signal?: AbortSignal,
+  tokenParams: Record<string, string> = {},
 ): Promise<oidc.TokenEndpointResponse> {
   const config = clientConfig(profile)
   const redirectUri = profile.pasteRedirectUri ?? DEFAULT_PASTE_REDIRECT
@@ -52,5 +53,10 @@ export async function pasteLogin(
   callback.searchParams.set('state', state)
   const iss = pasted.iss ?? (profile.issParameterSupported ? config.serverMetadata().issuer : undefined)
   if (iss) callback.searchParams.set('iss', iss)
-  return oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state })
+  return oidc.authorizationCodeGrant(
+    config,
+    callback,
+    { pkceCodeVerifier: verifier, expectedState: state },
+    tokenParams,
+  )
 }

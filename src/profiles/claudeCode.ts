@@ -2,6 +2,9 @@ import type { ProfileRecord } from './profile.js'
 
 export const CLAUDE_CODE = 'claude-code'
 
+/** The scope and lifetime `claude setup-token` asks for: an inference-only token good for a year. */
+export const LONG_LIVED = { scope: 'user:inference', expiresIn: 31_536_000 }
+
 const SCOPES = 'user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload'
 
 /**
@@ -22,8 +25,6 @@ export const CLAUDE_CODE_DEFAULTS: ProfileRecord = {
   token_request_body: 'json',
   // Claude treats a token as expired 5 minutes early; refreshing at the same point keeps the two in step.
   refresh_margin_seconds: 300,
+  long_lived_scope: LONG_LIVED.scope,
   store: 'file',
 }
-
-/** The scope and lifetime `claude setup-token` asks for: an inference-only token good for a year. */
-export const LONG_LIVED = { scope: 'user:inference', expiresIn: 31_536_000 }

@@ -32,6 +32,8 @@ export interface Profile {
   authorizeParams: Record<string, string>
   /** claude-code only: overrides $CLAUDE_CONFIG_DIR / ~/.claude. */
   claudeConfigDir: string | undefined
+  /** claude-code only: the scope `login --long-lived` asks for. */
+  longLivedScope: string | undefined
 }
 
 export type ProfileKind = 'oauth' | 'claude-code'
@@ -86,6 +88,7 @@ export const profileSchema = z
     refresh_scope: z.optional(z.string()),
     authorize_params: z.optional(z.record(z.string(), z.string())),
     claude_config_dir: z.optional(z.string().check(z.minLength(1))),
+    long_lived_scope: z.optional(z.string()),
   })
   .check(
     z.superRefine((p, ctx) => {
@@ -122,5 +125,6 @@ export function toProfile(name: string, p: ProfileRecord): Profile {
     refreshScope: p.refresh_scope,
     authorizeParams: p.authorize_params ?? {},
     claudeConfigDir: p.claude_config_dir,
+    longLivedScope: p.long_lived_scope,
   }
 }

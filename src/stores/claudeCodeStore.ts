@@ -85,6 +85,9 @@ export function createClaudeCodeStore({ configDir, host }: ClaudeCodeStoreOption
     locks: () => [join(configDir, '.oauth_refresh.lock'), `${realConfigDir}.lock`],
     describe: () => `file ${file} (Claude Code's own)`,
     probeKeyring: async () => {},
+    async restoreRaw(_profile, content) {
+      await writeFileAtomic(await realpath(file).catch(() => file), content)
+    },
 
     async read(profile) {
       const raw = await readRaw()
@@ -154,12 +157,22 @@ export function createClaudeCodeStore({ configDir, host }: ClaudeCodeStoreOption
       await writeFileAtomic(target, JSON.stringify(next))
     },
 
+    // Only the login goes: what else Claude keeps in the file (MCP servers' OAuth, org ids) stays.
     async remove() {
-      for (const f of [file, sidecarFile]) {
-        await unlink(f).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw err
-        })
+      const raw = await readRaw().catch(() => undefined)
+      const { claudeAiOauth: _login, ...rest } = raw ?? {}
+      if (raw && Object.keys(rest).length > 0) {
+        await writeFileAtomic(await realpath(file).catch(() => file), JSON.stringify(rest))
+      } else {
+        await unlinkIfThere(file)
       }
+      await unlinkIfThere(sidecarFile)
     },
   }
+}
+
+async function unlinkIfThere(file: string): Promise<void> {
+  await unlink(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err
+  })
 }

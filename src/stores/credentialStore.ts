@@ -7,6 +7,7 @@ import {
   type Credential,
   fromRecord,
   recordSchema,
+  type SecretsJson,
   type SecretsLocation,
   secretsOf,
   secretsSchema,
@@ -23,6 +24,8 @@ export interface CredentialStore {
   recordFile(profile: string): string
   /** The lock directories a refresh of this credential must hold. */
   locks(profile: string): string[]
+  /** Puts back a file exactly as a backup holds it, and its keyring secrets when it had any. */
+  restoreRaw(profile: string, content: string, keyringSecrets: SecretsJson | undefined): Promise<void>
   /** Throws KeyringUnavailableError unless the keyring answers. */
   probeKeyring(): Promise<void>
   /** Where the secrets live, for `status`. */
@@ -77,6 +80,11 @@ export function createCredentialStore(paths: Paths, keyring: () => Keyring): Cre
       await unlink(recordFile(profile)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err
       })
+    },
+
+    async restoreRaw(profile, content, keyringSecrets) {
+      if (keyringSecrets) await keyring().set(profile, JSON.stringify(keyringSecrets))
+      await writeFileAtomic(recordFile(profile), content)
     },
 
     async probeKeyring() {

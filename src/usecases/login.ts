@@ -7,11 +7,14 @@ import { loopbackLogin } from '../oauth/loopbackFlow.js'
 import { pasteLogin } from '../oauth/pasteFlow.js'
 import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { credentialFromTokens } from '../oauth/tokenResponse.js'
+import { LONG_LIVED } from '../profiles/claudeCode.js'
 import type { Profile, StorePreference } from '../profiles/profile.js'
 import { backupExisting } from '../stores/backups.js'
 import type { Credential } from '../stores/credential.js'
 import { KeyringUnavailableError } from '../stores/keyring.js'
+import type { StoredKey } from '../stores/keyStore.js'
 import { withCredentialLock } from './credentialLock.js'
+import { backupKeyFile } from './keys.js'
 
 export interface LoginInput {
   method: RequestedMethod
@@ -48,39 +51,7 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
       .storeFor(profile)
       .probeKeyring()
       .catch((err: unknown) => keyringRefused(err, profile.name))
-  const choice = chooseMethod(deps.env, profile, input.method)
-  io.err(`Signing in to profile "${profile.name}" with the ${choice.method} flow (${choice.reason}).\n`)
-  const signal = AbortSignal.timeout(input.timeoutSeconds * 1000)
-
-  const run = (method: LoginMethod): Promise<TokenEndpointResponse> => {
-    if (method === 'device') return deviceLogin(io, profile, signal)
-    if (method === 'paste') return pasteLogin(io, deps.prompter, profile, signal)
-    return loopbackLogin(deps, profile, { port: input.port, signal })
-  }
-
-  let tokens: TokenEndpointResponse
-  try {
-    try {
-      tokens = await run(choice.method)
-    } catch (err) {
-      if (!choice.fallback || !grantTypeRefused(err)) throw err
-      io.err(`The server refused the ${choice.method} flow; falling back to the ${choice.fallback} flow.\n`)
-      tokens = await run(choice.fallback)
-    }
-  } catch (err) {
-    if (signal.aborted) {
-      throw new CancelledError(
-        `no sign-in within ${input.timeoutSeconds}s; nothing was stored`,
-        `authkeep login --profile ${profile.name} --timeout ${input.timeoutSeconds * 2}`,
-      )
-    }
-    throw toAuthkeepError(err, {
-      profile: profile.name,
-      action: 'complete the login',
-      next: `authkeep login --profile ${profile.name}`,
-    })
-  }
-
+  const tokens = await obtainTokens(deps, profile, input)
   if (!tokens.refresh_token) {
     io.err(
       `! The server issued no refresh token: this login ends when the access token expires. Ask for the "offline_access" scope if the server supports it.\n`,
@@ -99,6 +70,50 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
     `✓ Logged in: profile "${profile.name}"${until}; secrets in ${deps.storeFor(profile).describe(stored)}.\n`,
   )
   return stored
+}
+
+/**
+ * Runs the chosen flow (falling back when the server refuses its grant type) and returns the token
+ * response; `tokenParams` go to the token endpoint with the code (Claude's long-lived `expires_in`).
+ */
+export async function obtainTokens(
+  deps: Deps,
+  profile: Profile,
+  input: LoginInput,
+  tokenParams: Record<string, string> = {},
+): Promise<TokenEndpointResponse> {
+  const { io } = deps
+  const choice = chooseMethod(deps.env, profile, input.method)
+  io.err(`Signing in to profile "${profile.name}" with the ${choice.method} flow (${choice.reason}).\n`)
+  const signal = AbortSignal.timeout(input.timeoutSeconds * 1000)
+
+  const run = (method: LoginMethod): Promise<TokenEndpointResponse> => {
+    if (method === 'device') return deviceLogin(io, profile, signal)
+    if (method === 'paste') return pasteLogin(io, deps.prompter, profile, signal, tokenParams)
+    return loopbackLogin(deps, profile, { port: input.port, signal, tokenParams })
+  }
+
+  try {
+    try {
+      return await run(choice.method)
+    } catch (err) {
+      if (!choice.fallback || !grantTypeRefused(err)) throw err
+      io.err(`The server refused the ${choice.method} flow; falling back to the ${choice.fallback} flow.\n`)
+      return await run(choice.fallback)
+    }
+  } catch (err) {
+    if (signal.aborted) {
+      throw new CancelledError(
+        `no sign-in within ${input.timeoutSeconds}s; nothing was stored`,
+        `authkeep login --profile ${profile.name} --timeout ${input.timeoutSeconds * 2}`,
+      )
+    }
+    throw toAuthkeepError(err, {
+      profile: profile.name,
+      action: 'complete the login',
+      next: `authkeep login --profile ${profile.name}`,
+    })
+  }
 }
 
 /** Keeps a backup of what the login replaces, then stores in the keyring when it works, else in the file. */
@@ -131,4 +146,38 @@ function keyringRefused(err: unknown, profile: string): never {
     exitCode: ExitCode.error,
     next: `authkeep login --profile ${profile} --store file`,
   })
+}
+
+/**
+ * `claude setup-token` done by authkeep: a login for an inference-only token that lasts a year, kept
+ * as the profile's key (Claude reads it from CLAUDE_CODE_OAUTH_TOKEN via `authkeep exec`), never in
+ * Claude's credential file, whose rotating login it would otherwise replace.
+ */
+export async function loginLongLived(deps: Deps, profile: Profile, input: LoginInput): Promise<StoredKey> {
+  if (profile.kind !== 'claude-code') {
+    throw new UsageError(
+      '--long-lived is for the claude-code profile',
+      `authkeep login --profile ${profile.name}`,
+    )
+  }
+  const tokens = await obtainTokens(
+    deps,
+    { ...profile, scope: profile.longLivedScope ?? LONG_LIVED.scope },
+    input,
+    {
+      expires_in: String(LONG_LIVED.expiresIn),
+    },
+  )
+  const now = deps.clock.now()
+  const key = {
+    kind: 'oauth_token' as const,
+    value: tokens.access_token,
+    expiresAt: new Date(now.getTime() + (tokens.expires_in ?? LONG_LIVED.expiresIn) * 1000),
+  }
+  await backupKeyFile(deps, profile.name, 'replaced')
+  const secretsIn = await deps.keys.set(profile.name, key, input.store ?? 'auto', now)
+  deps.io.err(
+    `✓ Long-lived token for profile "${profile.name}" stored (${secretsIn === 'keyring' ? 'keyring' : deps.keys.file(profile.name)}), valid until ${key.expiresAt.toISOString()}.\nUse it with: authkeep exec --profile ${profile.name} -- claude\n`,
+  )
+  return { ...key, secretsIn }
 }

@@ -13,14 +13,18 @@ export interface LogoutResult {
 }
 
 /** RFC 7009 revocation where the server offers it, then a 0600 backup, then removal of the record. */
-export async function logout(deps: Deps, profile: Profile): Promise<LogoutResult> {
+export async function logout(
+  deps: Deps,
+  profile: Profile,
+  reason: 'logout' | 'reset' = 'logout',
+): Promise<LogoutResult> {
   const store = deps.storeFor(profile)
   return withCredentialLock(deps, profile, async () => {
     const { credential, backup } = await backupExisting(
       deps.paths,
       store,
       profile.name,
-      'logout',
+      reason,
       deps.clock.now(),
     )
     if (!backup) return { loggedIn: false, revoked: 'no-token', backup }

@@ -3,16 +3,7 @@ import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
-import { approveWithHttp } from '../bed/httpApprover.js'
-import {
-  AUTHORIZE_URL,
-  assertNoSecrets,
-  runCli,
-  type Sandbox,
-  sandbox,
-  spawnCli,
-  waitForStderr,
-} from './harness.js'
+import { assertNoSecrets, claudeSandbox, pasteLoginClaude, runCli, spawnCli } from './harness.js'
 
 let server: AuthServer
 before(async () => {
@@ -20,42 +11,8 @@ before(async () => {
 })
 after(() => server?.close())
 
-/** A sandbox whose claude-code profile points at the local server; Claude's files live in CLAUDE_CONFIG_DIR. */
-async function claudeSandbox(): Promise<Sandbox & { configDir: string; credentials: string }> {
-  const sb = await sandbox()
-  const dir = join(sb.dir, 'claude')
-  sb.env.CLAUDE_CONFIG_DIR = dir
-  await mkdir(join(sb.env.AUTHKEEP_HOME as string), { recursive: true })
-  const override = {
-    authorization_endpoint: server.endpoints.authorization,
-    token_endpoint: server.endpoints.token,
-    client_id: server.clientId,
-    scope: 'openid offline_access',
-    refresh_scope: 'openid offline_access',
-    paste_redirect_uri: 'http://127.0.0.1/callback',
-  }
-  await writeFile(
-    join(sb.env.AUTHKEEP_HOME as string, 'config.json'),
-    JSON.stringify({ version: 1, profiles: { 'claude-code': override } }),
-  )
-  return Object.assign(sb, { configDir: dir, credentials: join(dir, '.credentials.json') })
-}
-
-async function pasteLogin(env: Record<string, string>): Promise<string> {
-  const child = spawnCli(['login', '--profile', 'claude-code', '--method', 'paste'], env)
-  const [, url] = await waitForStderr(child, AUTHORIZE_URL)
-  const authorize = new URL(url as string)
-  assert.equal(authorize.searchParams.get('code'), 'true', "Claude's code=true parameter is sent")
-  const { redirectedTo } = await approveWithHttp(url as string)
-  const params = new URL(redirectedTo as string).searchParams
-  child.stdin?.end(`${params.get('code')}#${params.get('state')}\n`)
-  const r = await child.output
-  assert.equal(r.code, 0, r.stderr)
-  return r.stderr
-}
-
 test("claude-code: a headless paste login writes Claude Code's own file in its exact shape", async () => {
-  const sb = await claudeSandbox()
+  const sb = await claudeSandbox(server)
   try {
     // What Claude and others already keep there must survive.
     await mkdir(sb.configDir, { recursive: true })
@@ -75,7 +32,7 @@ test("claude-code: a headless paste login writes Claude Code's own file in its e
       { mode: 0o600 },
     )
     const before = server.jsonTokenRequests
-    const stderr = await pasteLogin(sb.env)
+    const stderr = await pasteLoginClaude(sb.env)
     assert.match(stderr, /with the paste flow/)
     assert.ok(server.jsonTokenRequests > before, 'the code was exchanged with a JSON body')
 
@@ -121,9 +78,9 @@ test("claude-code: a headless paste login writes Claude Code's own file in its e
 })
 
 test('claude-code: authkeep waits while Claude Code holds its refresh lock', async () => {
-  const sb = await claudeSandbox()
+  const sb = await claudeSandbox(server)
   try {
-    await pasteLogin(sb.env)
+    await pasteLoginClaude(sb.env)
     const lock = join(sb.configDir, '.oauth_refresh.lock')
     await mkdir(lock)
     const touch = setInterval(() => utimes(lock, new Date(), new Date()).catch(() => {}), 500)
@@ -146,7 +103,7 @@ test('claude-code: authkeep waits while Claude Code holds its refresh lock', asy
 })
 
 test('claude-code: tokens Claude emptied after invalid_grant mean login required, exit 4', async () => {
-  const sb = await claudeSandbox()
+  const sb = await claudeSandbox(server)
   try {
     await mkdir(sb.configDir, { recursive: true })
     await writeFile(

@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { AuthServer } from '../bed/authServer.js'
+import { approveWithHttp } from '../bed/httpApprover.js'
 
 export const BIN = resolve(import.meta.dirname, '../../bin/authkeep.mjs')
 
@@ -164,4 +166,43 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port))
     })
   })
+}
+
+/** A sandbox whose claude-code profile points at the local server; Claude's files live in CLAUDE_CONFIG_DIR. */
+export async function claudeSandbox(
+  server: AuthServer,
+): Promise<Sandbox & { configDir: string; credentials: string }> {
+  const sb = await sandbox()
+  const dir = join(sb.dir, 'claude')
+  sb.env.CLAUDE_CONFIG_DIR = dir
+  await mkdir(join(sb.env.AUTHKEEP_HOME as string), { recursive: true })
+  const override = {
+    authorization_endpoint: server.endpoints.authorization,
+    token_endpoint: server.endpoints.token,
+    client_id: server.clientId,
+    scope: 'openid offline_access',
+    refresh_scope: 'openid offline_access',
+    paste_redirect_uri: 'http://127.0.0.1/callback',
+    // oidc-provider issues codes for OpenID requests; Claude's `user:inference` means nothing to it.
+    long_lived_scope: 'openid',
+  }
+  await writeFile(
+    join(sb.env.AUTHKEEP_HOME as string, 'config.json'),
+    JSON.stringify({ version: 1, profiles: { 'claude-code': override } }),
+  )
+  return Object.assign(sb, { configDir: dir, credentials: join(dir, '.credentials.json') })
+}
+
+/** `login --method paste` for claude-code, answered with code#state as Claude's page shows it. */
+export async function pasteLoginClaude(env: Record<string, string>, command = ['login']): Promise<string> {
+  const child = spawnCli([...command, '--profile', 'claude-code', '--method', 'paste'], env)
+  const [, url] = await waitForStderr(child, AUTHORIZE_URL)
+  const authorize = new URL(url as string)
+  assert.equal(authorize.searchParams.get('code'), 'true', "Claude's code=true parameter is sent")
+  const { redirectedTo } = await approveWithHttp(url as string)
+  const params = new URL(redirectedTo as string).searchParams
+  child.stdin?.end(`${params.get('code')}#${params.get('state')}\n`)
+  const r = await child.output
+  assert.equal(r.code, 0, r.stderr)
+  return r.stderr
 }

@@ -1,6 +1,6 @@
 import { ExitCode, UsageError } from '../../errors.js'
 import { loadConfig, pickProfile } from '../../profiles/configFile.js'
-import { login } from '../../usecases/login.js'
+import { login, loginLongLived } from '../../usecases/login.js'
 import type { Run } from '../dispatch.js'
 import type { LoginOptions } from './command.js'
 
@@ -12,11 +12,8 @@ export const loginRun: Run<LoginOptions> = async (deps, opts) => {
       `authkeep login --profile ${profile.name} --method loopback --port ${opts.port}`,
     )
   }
-  await login(deps, profile, {
-    method: opts.method,
-    port: opts.port,
-    timeoutSeconds: opts.timeout,
-    store: opts.store,
-  })
+  const input = { method: opts.method, port: opts.port, timeoutSeconds: opts.timeout, store: opts.store }
+  if (opts.longLived) await loginLongLived(deps, profile, input)
+  else await login(deps, profile, input)
   return ExitCode.ok
 }

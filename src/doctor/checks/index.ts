@@ -1,6 +1,67 @@
 import type { Check } from '../finding.js'
+import { accessExpired } from './accessExpired.js'
+import { clockSkew } from './clockSkew.js'
+import { configDirReadonly } from './configDirReadonly.js'
 import { credentialsMissing } from './credentialsMissing.js'
+import { credentialsMode } from './credentialsMode.js'
+import { credentialsOwner } from './credentialsOwner.js'
+import { credentialsShape } from './credentialsShape.js'
+import { credentialsSymlink } from './credentialsSymlink.js'
+import { credentialsUnparseable } from './credentialsUnparseable.js'
 import { envAnthropicApiKey } from './envAnthropicApiKey.js'
+import { envAnthropicAuthToken } from './envAnthropicAuthToken.js'
+import { envClaudeCodeOauthToken } from './envClaudeCodeOauthToken.js'
+import { envCloudProvider } from './envCloudProvider.js'
+import { envConfigDirSplit } from './envConfigDirSplit.js'
+import { envProxy } from './envProxy.js'
+import { homeOwner } from './homeOwner.js'
+import { hostMismatch } from './hostMismatch.js'
+import { lockStale } from './lockStale.js'
+import { loginEnding } from './loginEnding.js'
+import { loginMarked } from './loginMarked.js'
+import { loginOnline } from './loginOnline.js'
+import { netTokenEndpoint } from './netTokenEndpoint.js'
+import { onboardingMissing } from './onboardingMissing.js'
+import { processesShared } from './processesShared.js'
+import { refreshMissing } from './refreshMissing.js'
+import { settingsApiKeyHelper } from './settingsApiKeyHelper.js'
+import { sshHeadless } from './sshHeadless.js'
 
-/** Every check, in the order their findings are listed. */
-export const CHECKS: Check[] = [credentialsMissing, envAnthropicApiKey]
+/**
+ * Every check, in the order their findings are listed within a severity: the file itself first, then
+ * what outranks it, then the machine, then the network. Fixes run in this order too: the lock is freed
+ * last, after the fixes that take it.
+ */
+export const CHECKS: Check[] = [
+  // The credential file.
+  credentialsMissing,
+  credentialsUnparseable,
+  credentialsOwner,
+  credentialsMode,
+  credentialsSymlink,
+  credentialsShape,
+  refreshMissing,
+  loginMarked,
+  accessExpired,
+  loginEnding,
+  hostMismatch,
+  // What Claude Code uses instead of it.
+  envCloudProvider,
+  envAnthropicAuthToken,
+  envAnthropicApiKey,
+  settingsApiKeyHelper,
+  envClaudeCodeOauthToken,
+  onboardingMissing,
+  envConfigDirSplit,
+  // The machine.
+  homeOwner,
+  configDirReadonly,
+  lockStale,
+  processesShared,
+  sshHeadless,
+  // The network (--online).
+  envProxy,
+  netTokenEndpoint,
+  clockSkew,
+  loginOnline,
+]

@@ -1,0 +1,37 @@
+import { ExitCode, LoginRequiredError } from '../../errors.js'
+import { CLAUDE_CODE } from '../../profiles/claudeCode.js'
+import { loadConfig, pickProfile } from '../../profiles/configFile.js'
+import { claudeConfigDir } from '../../stores/claudeCodeStore.js'
+import { helperCommand, setApiKeyHelper } from '../../usecases/claudeSettings.js'
+import type { Run } from '../dispatch.js'
+import type { ClaudeAction } from './command.js'
+
+export const claudeRun: Run<ClaudeAction> = async (deps, a) => {
+  const config = await loadConfig(deps.paths)
+  const profile = pickProfile(config, a.profile, deps.processEnv, `claude ${a.action}`)
+  if (a.action === 'helper') {
+    const key = await deps.keys.get(profile.name)
+    if (!key) {
+      throw new LoginRequiredError(profile.name, `no key is stored for profile "${profile.name}"`)
+    }
+    // Printing the key is this command's job: Claude Code reads it from stdout.
+    deps.io.out(`${key.value}\n`)
+    return ExitCode.ok
+  }
+  const claude = config.profiles.get(CLAUDE_CODE) ?? profile
+  const configDir = claudeConfigDir(claude, deps.processEnv, deps.home)
+  if (!a.off && !(await deps.keys.get(profile.name))) {
+    deps.io.err(
+      `! No key is stored for profile "${profile.name}" yet; run: authkeep key set --profile ${profile.name}\n`,
+    )
+  }
+  const command = a.off ? undefined : helperCommand(deps.self, profile.name, deps.processEnv)
+  const change = await setApiKeyHelper(deps, configDir, command)
+  const backup = change.backup ? ` (previous file kept at ${change.backup})` : ''
+  deps.io.err(
+    a.off
+      ? `Removed apiKeyHelper from ${change.file}${backup}.\n`
+      : `Claude Code now asks authkeep for its key: apiKeyHelper set in ${change.file}${backup}.\nCheck with: authkeep doctor\n`,
+  )
+  return ExitCode.ok
+}

@@ -1,0 +1,38 @@
+import { AuthkeepError, ExitCode, UsageError } from '../../errors.js'
+import { loadConfig, pickProfile } from '../../profiles/configFile.js'
+import { planExec } from '../../usecases/execPlan.js'
+import type { Run } from '../dispatch.js'
+import type { ExecOptions } from './command.js'
+
+export const execRun: Run<ExecOptions> = async (deps, opts) => {
+  const profile = pickProfile(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'exec')
+  if (opts.env !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(opts.env)) {
+    throw new UsageError(
+      `--env "${opts.env}" is not a variable name`,
+      `authkeep exec --profile ${profile.name} -- CMD`,
+    )
+  }
+  const [command, ...args] = opts.command
+  if (!command) throw new UsageError('no command given', `authkeep exec --profile ${profile.name} -- CMD`)
+  const plan = await planExec(deps, profile, opts.env)
+  for (const w of plan.warnings) deps.io.err(`! ${w}\n`)
+  if (plan.cleared.length > 0)
+    deps.io.err(
+      `authkeep: unset ${plan.cleared.join(', ')} for the command (they outrank ${plan.variable})\n`,
+    )
+  try {
+    const { code } = await deps.runChild(command, args, plan.env, {
+      maskSecrets: opts.mask ? [plan.secret] : [],
+    })
+    // exec's exit code is the command's own, as with env(1) or aws-vault exec.
+    return code
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new AuthkeepError(`command not found: ${command}`, {
+        exitCode: ExitCode.commandNotFound,
+        next: `which ${command}`,
+      })
+    }
+    throw err
+  }
+}

@@ -1,0 +1,44 @@
+import { claudeFileSchema } from '../../stores/claudeCodeStore.js'
+import { recordSchema } from '../../stores/credential.js'
+import { type Check, finding } from '../finding.js'
+import { readJson } from './jsonFile.js'
+
+// expiresAt of the wrong type is credentials.shape's finding, with its own fix.
+const SHAPE_PATHS = new Set(['claudeAiOauth.expiresAt'])
+
+export const credentialsUnparseable: Check = {
+  id: 'credentials.unparseable',
+  title: 'the credential file is JSON in the expected shape',
+  async run(ctx) {
+    const read = await readJson(ctx.credentialFile)
+    const fix = `authkeep reset --profile ${ctx.profile.name}`
+    const claude = ctx.profile.kind === 'claude-code'
+    const why = claude
+      ? 'Claude Code cannot read its login from it and asks for /login; authkeep cannot refresh it either'
+      : 'authkeep cannot read the login from it, so `authkeep token` fails until it is replaced'
+    const broken = (what: string) =>
+      finding('credentials.unparseable', 'error', `${ctx.credentialFile} ${what}`, why, fix)
+    switch (read.state) {
+      case 'missing':
+        return []
+      case 'unreadable':
+        return [broken(`cannot be read (${read.code})`)]
+      case 'empty':
+        return [broken('is empty (a save that crashed half-way leaves this)')]
+      case 'invalid':
+        return [
+          broken(`is not valid JSON${read.position === undefined ? '' : ` (at byte ${read.position})`}`),
+        ]
+    }
+    const result = (claude ? claudeFileSchema : recordSchema).safeParse(read.value)
+    if (result.success) return []
+    const issue = result.error.issues.find((i) => !SHAPE_PATHS.has(i.path.join('.')))
+    if (!issue) return []
+    const field = issue.path.length ? `field "${issue.path.join('.')}"` : 'the top level'
+    return [
+      broken(
+        `is JSON, but not in ${claude ? "Claude Code's" : "authkeep's"} shape: ${field}: ${issue.message}`,
+      ),
+    ]
+  },
+}

@@ -1,0 +1,46 @@
+import { lstat } from 'node:fs/promises'
+import { LoginRequiredError } from '../../errors.js'
+import { getToken } from '../../usecases/getToken.js'
+import { type Check, finding } from '../finding.js'
+import { directProbe } from './endpointProbe.js'
+import { redact } from './redact.js'
+
+export const loginOnline: Check = {
+  id: 'login.online',
+  title: 'the server accepts the login: one refresh under the lock (--online)',
+  async run(ctx) {
+    const deps = ctx.deps
+    // No login, or no way to reach the server, are already other checks' findings.
+    if (!ctx.online || !deps || !(await lstat(ctx.credentialFile).catch(() => undefined))) return []
+    if (!(await directProbe(ctx)).ok) return []
+    // The refresh protocol itself (lock, re-read, write back), so a peer's refresh is adopted, never raced;
+    // its retry notices would interleave with the report.
+    const quiet = { ...deps, io: { ...deps.io, err: () => {} } }
+    try {
+      await getToken(quiet, ctx.profile, { force: true })
+      return []
+    } catch (err) {
+      const message = redact((err as Error).message)
+      if (err instanceof LoginRequiredError) {
+        return [
+          finding(
+            'login.online',
+            'error',
+            `the server refused the login: ${message}`,
+            'the refresh token is revoked, expired or spent (by another copy, or by a refresh whose answer was lost); Claude Code will wipe its tokens at its next refresh',
+            `authkeep reset --profile ${ctx.profile.name}`,
+          ),
+        ]
+      }
+      return [
+        finding(
+          'login.online',
+          'warning',
+          `the test refresh failed: ${message}`,
+          'doctor could not confirm that the server still accepts the login',
+          `authkeep refresh --profile ${ctx.profile.name} --force`,
+        ),
+      ]
+    }
+  },
+}

@@ -1,0 +1,23 @@
+import type { Deps } from '../deps.js'
+import type { Profile } from '../profiles/profile.js'
+import { type LoginInput, login } from './login.js'
+import { type LogoutResult, logout } from './logout.js'
+
+export interface ResetResult {
+  cleared: LogoutResult
+}
+
+/**
+ * The manual cure, made safe: back up → revoke at the server where possible → remove the credential and
+ * its stale state → log in again headlessly. Logout does the first three under the lock, so nothing is
+ * removed without a backup; a failed login leaves the backup to restore.
+ */
+export async function reset(deps: Deps, profile: Profile, input: LoginInput): Promise<ResetResult> {
+  const cleared = await logout(deps, profile, 'reset')
+  if (cleared.backup) deps.io.err(`Backed up the old login to ${cleared.backup}.\n`)
+  const revoked = { yes: 'Revoked it at the server.', failed: 'Could not revoke it at the server.' }
+  if (cleared.revoked === 'yes' || cleared.revoked === 'failed') deps.io.err(`${revoked[cleared.revoked]}\n`)
+  deps.io.err(`Removed the stored credential of profile "${profile.name}"; signing in again.\n`)
+  await login(deps, profile, input)
+  return { cleared }
+}
