@@ -24,6 +24,7 @@ test('key set reads the key from stdin (never argv) and stores it 0600; exec han
         '--',
         'sh',
         '-c',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script, expanded by sh
         'echo "key=$ANTHROPIC_API_KEY auth=${ANTHROPIC_AUTH_TOKEN:-unset} bedrock=${CLAUDE_CODE_USE_BEDROCK:-unset}"',
       ],
       env,

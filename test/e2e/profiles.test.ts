@@ -48,7 +48,7 @@ test('profile add by discovery stores the endpoints; list, show and remove', asy
     assert.equal(explicit.code, 0, explicit.stderr)
     assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'claude-code\ncorp\nmanual\n')
     assert.deepEqual(JSON.parse((await runCli(['profile', 'list', '--json'], sb.env)).stdout), {
-      profiles: ['corp', 'manual'],
+      profiles: ['claude-code', 'corp', 'manual'],
     })
 
     const dup = await runCli(
