@@ -10,6 +10,7 @@ import { readEnvironment } from './ports/environment.js'
 import type { Io } from './ports/io.js'
 import { stdinPrompter } from './ports/prompter.js'
 import { resolvePaths } from './profiles/paths.js'
+import { keepLastGood } from './stores/backups.js'
 import { claudeConfigDir, createClaudeCodeStore } from './stores/claudeCodeStore.js'
 import { createCredentialStore } from './stores/credentialStore.js'
 import { hostFingerprint } from './stores/hostId.js'
@@ -41,7 +42,11 @@ function buildDeps(io: Io): Deps {
     prompter: stdinPrompter(io),
     storeFor: (profile) =>
       profile.kind === 'claude-code'
-        ? createClaudeCodeStore({ configDir: claudeConfigDir(profile, env, home), host })
+        ? createClaudeCodeStore({
+            configDir: claudeConfigDir(profile, env, home),
+            host,
+            onWritten: (file, content) => keepLastGood(paths, profile.name, file, content, new Date()),
+          })
         : authkeepStore,
     keys: createKeyStore(paths, getKeyring),
     runChild: systemRunChild,

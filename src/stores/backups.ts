@@ -7,7 +7,7 @@ import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
 import { type Credential, secretsOf, secretsSchema } from './credential.js'
 import type { CredentialStore } from './credentialStore.js'
 
-export type BackupReason = 'login' | 'logout' | 'reset' | 'restore' | 'profile-remove'
+export type BackupReason = 'login' | 'logout' | 'reset' | 'restore' | 'profile-remove' | 'last-good'
 
 /**
  * A backup is the credential file exactly as it was (Claude's or ours, readable or not), plus the
@@ -61,6 +61,32 @@ export async function backupExisting(
   const target = join(paths.backupsDir, profile, `${stamp}-${reason}.json`)
   await writeFileAtomic(target, `${JSON.stringify(backup, null, 2)}\n`)
   return { credential, backup: target }
+}
+
+/**
+ * Claude Code empties its file when the server refuses its refresh token; this rolling copy of the
+ * last credential authkeep wrote lets a person see what was there and put it back (`last-good` id).
+ */
+export async function keepLastGood(
+  paths: Paths,
+  profile: string,
+  file: string,
+  content: string,
+  now: Date,
+): Promise<void> {
+  const backup: Backup = {
+    kind: 'authkeep-backup',
+    version: 2,
+    profile,
+    reason: 'last-good',
+    created_at: now.toISOString(),
+    file,
+    content,
+  }
+  await writeFileAtomic(
+    join(paths.backupsDir, profile, 'last-good.json'),
+    `${JSON.stringify(backup, null, 2)}\n`,
+  )
 }
 
 export interface BackupEntry {

@@ -41,13 +41,19 @@ export const fingerprint = (secret: string) => createHash('sha256').update(secre
 export interface ClaudeCodeStoreOptions {
   configDir: string
   host: string
+  /** Called with each credential file authkeep writes, to keep the last good one. */
+  onWritten?: (file: string, content: string) => Promise<void>
 }
 
 /**
  * The claude-code profile's credential is Claude Code's own `.credentials.json`, read and written in its
  * exact shape, so Claude and authkeep share one login.
  */
-export function createClaudeCodeStore({ configDir, host }: ClaudeCodeStoreOptions): CredentialStore {
+export function createClaudeCodeStore({
+  configDir,
+  host,
+  onWritten,
+}: ClaudeCodeStoreOptions): CredentialStore {
   const file = join(configDir, '.credentials.json')
   const realConfigDir = (() => {
     try {
@@ -154,7 +160,9 @@ export function createClaudeCodeStore({ configDir, host }: ClaudeCodeStoreOption
       }
       // Claude's own rename would turn a symlink into a file; writing through to its target keeps it.
       const target = await realpath(file).catch(() => file)
-      await writeFileAtomic(target, JSON.stringify(next))
+      const content = JSON.stringify(next)
+      await writeFileAtomic(target, content)
+      await onWritten?.(file, content)
     },
 
     // Only the login goes: what else Claude keeps in the file (MCP servers' OAuth, org ids) stays.

@@ -120,3 +120,26 @@ test('claude-code: tokens Claude emptied after invalid_grant mean login required
     await sb.cleanup()
   }
 })
+
+test('claude-code: the last good login is kept, so a file Claude emptied can be seen and restored', async () => {
+  const sb = await claudeSandbox(server)
+  try {
+    await pasteLoginClaude(sb.env)
+    const good = await readFile(sb.credentials, 'utf8')
+    // What Claude Code does on invalid_grant: empty the tokens, keep the rest.
+    const wiped = JSON.parse(good)
+    Object.assign(wiped.claudeAiOauth, { accessToken: '', refreshToken: '', expiresAt: 0 })
+    await writeFile(sb.credentials, JSON.stringify(wiped), { mode: 0o600 })
+
+    const list = JSON.parse((await runCli(['backups', '--json'], sb.env)).stdout).backups
+    assert.ok(
+      list.some((b: { id: string }) => b.id === 'claude-code/last-good'),
+      JSON.stringify(list),
+    )
+    const r = await runCli(['restore', 'claude-code/last-good'], sb.env)
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(await readFile(sb.credentials, 'utf8'), good)
+  } finally {
+    await sb.cleanup()
+  }
+})

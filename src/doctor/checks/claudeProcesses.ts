@@ -9,11 +9,15 @@ export interface ClaudeProcess {
 
 const nulSplit = (text: string) => text.split('\0').filter(Boolean)
 
+const CLAUDE_BIN = new Set(['claude', 'claude.exe'])
+const INTERPRETERS = new Set(['node', 'nodejs', 'bun'])
+const isClaudeScript = (arg: string) =>
+  CLAUDE_BIN.has(basename(arg)) || arg.includes('@anthropic-ai/claude-code/')
+
 /** The real binary is `claude` (the npm wrapper hard-links `claude.exe`); older builds ran as node + cli.js. */
 function isClaude(argv: string[]): boolean {
-  return argv
-    .slice(0, 2)
-    .some((a) => ['claude', 'claude.exe'].includes(basename(a)) || a.includes('@anthropic-ai/claude-code/'))
+  const [bin = '', script = ''] = argv
+  return isClaudeScript(bin) || (INTERPRETERS.has(basename(bin)) && isClaudeScript(script))
 }
 
 async function read(path: string): Promise<string | undefined> {

@@ -14,9 +14,7 @@ export const credentialsOwner: Check = {
         'credentials.owner',
         'error',
         `${ctx.credentialFile} is owned by uid ${s.uid}, but doctor runs as uid ${ctx.uid}`,
-        ctx.uid === 0
-          ? 'a file written by one user and read by another means two people share one login; as root every later save also changes it behind its owner'
-          : 'saving refreshed tokens replaces the file, which needs it to be yours: the login stops refreshing, or Claude Code and authkeep act on a login that belongs to someone else',
+        `Claude Code and authkeep save refreshed tokens by replacing the file: run as uid ${ctx.uid} they either take it over from its owner, whose own Claude Code then cannot save its login, or cannot save at all and lose the refresh`,
         `sudo chown ${ctx.uid} ${sh(ctx.credentialFile)}`,
       ),
     ]

@@ -1,3 +1,4 @@
+import { lstat, readlink } from 'node:fs/promises'
 import { claudeFileSchema } from '../../stores/claudeCodeStore.js'
 import { recordSchema } from '../../stores/credential.js'
 import { type Check, finding } from '../finding.js'
@@ -19,8 +20,20 @@ export const credentialsUnparseable: Check = {
     const broken = (what: string) =>
       finding('credentials.unparseable', 'error', `${ctx.credentialFile} ${what}`, why, fix)
     switch (read.state) {
-      case 'missing':
-        return []
+      case 'missing': {
+        // lstat found something (credentials.missing is quiet) but reading did not: a dangling symlink.
+        const link = await lstat(ctx.credentialFile).catch(() => undefined)
+        if (!link?.isSymbolicLink()) return []
+        return [
+          finding(
+            'credentials.unparseable',
+            'error',
+            `${ctx.credentialFile} is a symlink to ${await readlink(ctx.credentialFile)}, which does not exist`,
+            'there is no login to read: Claude Code asks for /login',
+            `authkeep login --profile ${ctx.profile.name}`,
+          ),
+        ]
+      }
       case 'unreadable':
         return [broken(`cannot be read (${read.code})`)]
       case 'empty':

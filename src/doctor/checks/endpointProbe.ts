@@ -100,7 +100,7 @@ export function directProbe(ctx: DoctorContext): Promise<Probe> {
  * The endpoint through an HTTP proxy, as Claude Code reaches it: CONNECT and a TLS handshake for https,
  * a HEAD with the absolute URL for plain http. Resolves to the proxy's failure, or ok.
  */
-export function probeViaProxy(endpoint: string, proxy: string): Promise<Probe> {
+export async function probeViaProxy(endpoint: string, proxy: string): Promise<Probe> {
   const url = new URL(endpoint)
   const p = new URL(proxy)
   const auth =

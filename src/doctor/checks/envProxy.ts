@@ -1,8 +1,8 @@
 import { type Check, finding } from '../finding.js'
 import { directProbe, hostOf, probeViaProxy } from './endpointProbe.js'
-import { noProxyOf, proxyFor, proxyVars } from './proxyEnv.js'
+import { proxyFor, proxyVars } from './proxyEnv.js'
 import { curlProbe, sh } from './shell.js'
-import { maskUrl } from './urls.js'
+import { maskUrl, withScheme } from './urls.js'
 
 export const envProxy: Check = {
   id: 'env.proxy',
@@ -10,37 +10,38 @@ export const envProxy: Check = {
   async run(ctx) {
     const vars = proxyVars(ctx.env)
     if (vars.length === 0) return []
-    const noProxy = noProxyOf(ctx.env)
+    // Lower case first, as in proxyFor: a fix must change the spelling clients actually read.
+    const noProxyName = ctx.env.no_proxy !== undefined ? 'no_proxy' : 'NO_PROXY'
+    const noProxy = ctx.env[noProxyName]
     const token = new URL(ctx.profile.endpoints.token)
     const used = proxyFor(token, ctx.env)
-    const found = `${vars.map((v) => `${v.name}=${maskUrl(v.value)}`).join(', ')}; ${noProxy ? `NO_PROXY=${noProxy}` : 'NO_PROXY is not set'}`
+    const found = `${vars.map((v) => `${v.name}=${maskUrl(v.value)}`).join(', ')}; ${noProxy ? `${noProxyName}=${noProxy}` : 'NO_PROXY is not set'}`
     const route = used
       ? `Claude Code sends its token refresh to ${token.host} through ${used.name}`
-      : `${token.host} is in NO_PROXY, so Claude Code reaches it directly`
-    // Node 20's fetch reads no proxy variables: authkeep's own refresh always goes direct.
-    const why = `${route}; a proxy that refuses CONNECT or inspects TLS (then NODE_EXTRA_CA_CERTS must name its CA) breaks the refresh. authkeep's own refresh goes direct (Node's fetch ignores these variables)`
-    if (!ctx.online || !used || !/^https?:$/.test(new URL(used.value, 'http://invalid').protocol)) {
-      return [finding('env.proxy', 'info', found, why, null)]
-    }
-    const probe = await probeViaProxy(token.href, used.value).catch((err: Error) => ({
+      : `${token.host} is in ${noProxyName}, so Claude Code reaches it directly`
+    const why = `${route}; a proxy that refuses CONNECT or inspects TLS (then NODE_EXTRA_CA_CERTS must name its CA) breaks the refresh. authkeep's own refresh goes direct: Node's fetch ignores these variables`
+    const info = (more = '') => [finding('env.proxy', 'info', `${found}${more}`, why, null)]
+    if (!ctx.online || !used) return info()
+    const proxy = withScheme(used.value)
+    // A SOCKS proxy is reported, not tried.
+    if (!/^https?:\/\//i.test(proxy)) return info()
+    const probe = await probeViaProxy(token.href, proxy).catch((err: Error) => ({
       ok: false as const,
       stage: 'proxy' as const,
       target: used.name,
       detail: err.message,
     }))
-    if (probe.ok) {
-      return [finding('env.proxy', 'info', `${found}; the token endpoint answers through it`, why, null)]
-    }
-    const viaDirect = (await directProbe(ctx)).ok
+    if (probe.ok) return info('; the token endpoint answers through it')
+    const direct = (await directProbe(ctx)).ok
     const host = hostOf(token)
     return [
       finding(
         'env.proxy',
         'warning',
         `${found}; the token endpoint cannot be reached through ${used.name} (${probe.stage === 'tls' ? 'TLS handshake' : 'proxy'} ${probe.target}: ${probe.detail})`,
-        `${route}, so its next refresh fails and the login ends at the access token's expiry${viaDirect ? '; the endpoint is reachable directly' : ''}`,
-        viaDirect
-          ? `export NO_PROXY=${sh(noProxy ? `${noProxy},${host}` : host)}`
+        `${route}, so its next refresh fails and the login ends at the access token's expiry${direct ? '; the endpoint is reachable directly' : ''}`,
+        direct
+          ? `export ${noProxyName}=${sh(noProxy ? `${noProxy},${host}` : host)}`
           : curlProbe(token.href, false),
       ),
     ]

@@ -14,7 +14,7 @@ export function proxyVars(env: NodeJS.ProcessEnv): ProxyVar[] {
     .map((name) => ({ name, value: env[name] as string }))
 }
 
-export const noProxyOf = (env: NodeJS.ProcessEnv) => env.no_proxy ?? env.NO_PROXY
+const noProxyOf = (env: NodeJS.ProcessEnv) => env.no_proxy ?? env.NO_PROXY
 
 /** NO_PROXY as curl and most clients read it: `*`, exact hosts, domain suffixes, optional :port. */
 export function bypassed(url: URL, noProxy: string | undefined): boolean {
