@@ -5,8 +5,14 @@ export function parseJson(file: string, text: string, next?: string): unknown {
   try {
     return JSON.parse(text)
   } catch (err) {
-    throw new ConfigError(file, `not valid JSON (${(err as Error).message})`, next)
+    throw new ConfigError(file, jsonProblem(err), next)
   }
+}
+
+/** V8's message quotes the text around the fault, which may be part of a token: keep the position only. */
+export function jsonProblem(err: unknown): string {
+  const at = /position (\d+)/.exec((err as Error).message)?.[1]
+  return `not valid JSON${at ? ` (at character ${at})` : ''}`
 }
 
 /** Validates a value read from `file`, naming the file and the first failing field in one line. */

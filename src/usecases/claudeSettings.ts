@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { Deps } from '../deps.js'
 import { ConfigError } from '../errors.js'
 import { readFileIfExists, writeFileAtomic } from '../stores/atomicFile.js'
+import { jsonProblem } from '../validation.js'
 
 /** The shell command Claude Code runs as apiKeyHelper: this authkeep, with the same AUTHKEEP_HOME. */
 export function helperCommand(self: string[], profile: string, env: NodeJS.ProcessEnv): string {
@@ -32,11 +33,7 @@ export async function setApiKeyHelper(
     try {
       settings = JSON.parse(text)
     } catch (err) {
-      throw new ConfigError(
-        file,
-        `not valid JSON (${(err as Error).message}); nothing was changed`,
-        `\${EDITOR:-vi} ${file}`,
-      )
+      throw new ConfigError(file, `${jsonProblem(err)}; nothing was changed`, `\${EDITOR:-vi} ${file}`)
     }
     if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
       throw new ConfigError(file, 'is not a JSON object; nothing was changed', `\${EDITOR:-vi} ${file}`)

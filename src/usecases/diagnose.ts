@@ -37,8 +37,13 @@ export async function diagnose(
     }
     for (const f of found) {
       if (opts.fix && f.autofix && check.fix) {
-        fixed.push(await check.fix(ctx, f))
-        continue
+        try {
+          fixed.push(await check.fix(ctx, f))
+          continue
+        } catch (err) {
+          // Not fixed: the finding stays in the report, saying why.
+          f.found = `${f.found} (--fix failed: ${(err as Error).message})`
+        }
       }
       findings.push(f)
     }

@@ -131,7 +131,7 @@ test('use-helper leaves an unparseable settings.json untouched', async () => {
     await writeFile(join(configDir, 'settings.json'), '{"theme": "dark",')
     const r = await runCli(['claude', 'use-helper'], sb.env)
     assert.equal(r.code, 3)
-    assert.match(r.stderr, /settings\.json: not valid JSON .*nothing was changed/)
+    assert.match(r.stderr, /settings\.json: not valid JSON.*nothing was changed/)
     assert.equal(await readFile(join(configDir, 'settings.json'), 'utf8'), '{"theme": "dark",')
   } finally {
     await sb.cleanup()

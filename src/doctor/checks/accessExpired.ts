@@ -6,7 +6,7 @@ const CLAUDE_EARLY_MS = 5 * 60_000
 
 export const accessExpired: Check = {
   id: 'access.expired',
-  title: 'the access token is still valid by Claude Code’s 5-minute rule',
+  title: "the access token is still valid by Claude Code's 5-minute rule",
   kinds: ['claude-code'],
   async run(ctx) {
     const o = await claudeOauth(ctx.credentialFile)

@@ -17,7 +17,7 @@ async function serverDate(url: string): Promise<{ server: number; rtt: number } 
 
 export const clockSkew: Check = {
   id: 'clock.skew',
-  title: 'the clock agrees with the token endpoint’s (--online)',
+  title: "the clock agrees with the token endpoint's (--online)",
   async run(ctx) {
     if (!ctx.online || !(await directProbe(ctx)).ok) return []
     const sample = await serverDate(ctx.profile.endpoints.token)

@@ -15,7 +15,7 @@ export const envCloudProvider: Check = {
         'env.cloud_provider',
         'warning',
         `${on.map((v) => `${v}=${ctx.env[v]}`).join(', ')} ${on.length === 1 ? 'is' : 'are'} set`,
-        'a cloud provider comes first in Claude Code’s order, before ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, apiKeyHelper, CLAUDE_CODE_OAUTH_TOKEN and the subscription login: requests go to (and are billed by) that cloud, and the login authkeep keeps is unused',
+        "a cloud provider comes first in Claude Code's order, before ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, apiKeyHelper, CLAUDE_CODE_OAUTH_TOKEN and the subscription login: requests go to (and are billed by) that cloud, and the login authkeep keeps is unused",
         `unset ${on.join(' ')}`,
       ),
     ]

@@ -9,10 +9,24 @@ const same = async (a: string, b: string) =>
 
 export const envConfigDirSplit: Check = {
   id: 'env.config_dir_split',
-  title: 'one Claude Code login: CLAUDE_CONFIG_DIR is absolute and ~/.claude holds no second one',
+  title:
+    'one Claude Code login: CLAUDE_CONFIG_DIR is absolute, matches authkeep, and ~/.claude holds no second one',
   kinds: ['claude-code'],
   async run(ctx) {
     const dir = ctx.env.CLAUDE_CONFIG_DIR
+    const kept = ctx.profile.claudeConfigDir
+    // config.json's claude_config_dir moves what authkeep keeps; Claude Code only follows the variable.
+    if (kept !== undefined && !(await same(kept, dir || join(ctx.home, '.claude')))) {
+      return [
+        finding(
+          'env.config_dir_split',
+          'warning',
+          `authkeep keeps the login in ${kept} (claude_config_dir in its config), but ${dir ? `CLAUDE_CONFIG_DIR=${dir}` : 'CLAUDE_CONFIG_DIR is not set'}`,
+          `Claude Code started from here reads ${dir || join(ctx.home, '.claude')} instead: a login authkeep does not keep fresh`,
+          `export CLAUDE_CONFIG_DIR=${sh(resolve(kept))}`,
+        ),
+      ]
+    }
     if (!dir) return []
     if (!isAbsolute(dir)) {
       return [

@@ -16,10 +16,13 @@ export const envProxy: Check = {
     const token = new URL(ctx.profile.endpoints.token)
     const used = proxyFor(token, ctx.env)
     const found = `${vars.map((v) => `${v.name}=${maskUrl(v.value)}`).join(', ')}; ${noProxy ? `${noProxyName}=${noProxy}` : 'NO_PROXY is not set'}`
+    // Node 20's fetch reads none of these variables; Claude Code (Bun) honours them.
+    const own = `authkeep's own refresh goes direct (Node's fetch ignores these variables), so where only the proxy gets out, net.token_endpoint (--online) fails`
+    if (ctx.profile.kind !== 'claude-code') return [finding('env.proxy', 'info', found, own, null)]
     const route = used
       ? `Claude Code sends its token refresh to ${token.host} through ${used.name}`
       : `${token.host} is in ${noProxyName}, so Claude Code reaches it directly`
-    const why = `${route}; a proxy that refuses CONNECT or inspects TLS (then NODE_EXTRA_CA_CERTS must name its CA) breaks the refresh. authkeep's own refresh goes direct: Node's fetch ignores these variables`
+    const why = `${route}; a proxy that refuses CONNECT or inspects TLS (then NODE_EXTRA_CA_CERTS must name its CA) breaks the refresh. ${own}`
     const info = (more = '') => [finding('env.proxy', 'info', `${found}${more}`, why, null)]
     if (!ctx.online || !used) return info()
     const proxy = withScheme(used.value)

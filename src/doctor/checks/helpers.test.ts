@@ -26,7 +26,7 @@ test('NO_PROXY: exact hosts, domain suffixes, ports, `*`', () => {
   assert.equal(bypassed(new URL('http://[::1]:8080/t'), '::1'), true)
 })
 
-test('proxyFor: the scheme’s variable, lower case first, then ALL_PROXY; none when bypassed', () => {
+test("proxyFor: the scheme's variable, lower case first, then ALL_PROXY; none when bypassed", () => {
   const https = new URL('https://platform.claude.com/t')
   assert.equal(proxyFor(https, { HTTPS_PROXY: 'http://a', https_proxy: 'http://b' })?.name, 'https_proxy')
   assert.equal(proxyFor(https, { HTTP_PROXY: 'http://a', ALL_PROXY: 'http://c' })?.name, 'ALL_PROXY')

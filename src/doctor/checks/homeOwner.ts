@@ -14,7 +14,7 @@ export const homeOwner: Check = {
         'home.owner',
         'error',
         `HOME=${ctx.home} is owned by uid ${s.uid}, but doctor runs as uid ${ctx.uid}`,
-        'sudo without -H keeps the caller’s HOME: Claude Code and authkeep then read and rewrite another user’s login, leaving files that user can no longer write',
+        "sudo without -H keeps the caller's HOME: Claude Code and authkeep then read and rewrite another user's login, leaving files that user can no longer write",
         `sudo -H -u "$(stat -c %U ${sh(ctx.home)})" authkeep doctor --profile ${ctx.profile.name}`,
       ),
     ]

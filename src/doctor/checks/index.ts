@@ -28,9 +28,8 @@ import { settingsApiKeyHelper } from './settingsApiKeyHelper.js'
 import { sshHeadless } from './sshHeadless.js'
 
 /**
- * Every check, in the order their findings are listed within a severity: the file itself first, then
- * what outranks it, then the machine, then the network. Fixes run in this order too: the lock is freed
- * last, after the fixes that take it.
+ * Every check, in the order their findings are listed within a severity (and --fix applies them): the
+ * file itself first, then what Claude Code uses instead of it, then the machine, then the network.
  */
 export const CHECKS: Check[] = [
   // The credential file.

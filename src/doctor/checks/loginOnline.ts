@@ -27,7 +27,7 @@ export const loginOnline: Check = {
             'login.online',
             'error',
             `the server refused the login: ${message}`,
-            'the refresh token is revoked, expired or spent (by another copy, or by a refresh whose answer was lost); Claude Code will wipe its tokens at its next refresh',
+            `the refresh token is revoked, expired or spent (by another copy, or by a refresh whose answer was lost)${ctx.profile.kind === 'claude-code' ? '; Claude Code wipes its tokens at its next refresh' : ''}`,
             `authkeep reset --profile ${ctx.profile.name}`,
           ),
         ]

@@ -20,7 +20,7 @@ async function fakeProc(
   }
 }
 
-test('claudeProcesses: finds claude by name, by package path, resolves each one’s config dir', async () => {
+test("claudeProcesses: finds claude by name, by package path, resolves each one's config dir", async () => {
   const { dir, cleanup } = await fixtureContext()
   try {
     const root = join(dir, 'proc')

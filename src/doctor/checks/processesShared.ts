@@ -21,7 +21,7 @@ export function makeProcessesShared(procRoot?: string): Check {
           'processes.shared',
           'warning',
           `${sharing.length} Claude Code processes use ${configDir} (pids ${sharing.sort((a, b) => a - b).join(', ')})`,
-          'each refreshes the same rotating refresh token when the access token expires: Claude Code’s lock serialises them only when all see the same path, and waiters give up after a few seconds when the token endpoint is slow, then fail with 401 (refreshing ahead of time means none of them has to)',
+          "each refreshes the same rotating refresh token when the access token expires: Claude Code's lock serialises them only when all see the same path, and waiters give up after a few seconds when the token endpoint is slow, then fail with 401 (refreshing ahead of time means none of them has to)",
           `authkeep refresh --profile ${ctx.profile.name}`,
         ),
       ]

@@ -7,7 +7,7 @@ import { editJsonCommand } from './shell.js'
 
 export const settingsApiKeyHelper: Check = {
   id: 'settings.api_key_helper',
-  title: 'no apiKeyHelper in Claude Code’s user settings outranks the login',
+  title: "no apiKeyHelper in Claude Code's user settings outranks the login",
   kinds: ['claude-code'],
   async run(ctx) {
     if (ctx.configDir === undefined) return []

@@ -11,7 +11,7 @@ export const sshHeadless: Check = {
         'ssh.headless',
         'info',
         `an SSH session (${ssh.join(', ')} set) without DISPLAY or WAYLAND_DISPLAY`,
-        'no browser can open here, and Claude Code’s /login waits for a localhost callback the browser on your own machine cannot reach; authkeep login prints the URL and takes the pasted code instead',
+        `no browser can open here${ctx.profile.kind === 'claude-code' ? ", and Claude Code's /login waits for a localhost callback the browser on your own machine cannot reach" : ''}; authkeep login picks a flow that needs none: a device code, or a URL to open anywhere and a code to paste back`,
         `authkeep login --profile ${ctx.profile.name}`,
       ),
     ]
