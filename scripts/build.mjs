@@ -17,8 +17,8 @@ const result = await build({
   target: 'node20',
   sourcemap: false,
   legalComments: 'none',
-  // A native module cannot be bundled; it is loaded from node_modules only when the keyring is used.
-  external: ['@napi-rs/keyring'],
+  // Loaded from node_modules only when needed: the keyring's native module, and undici when a proxy is set.
+  external: ['@napi-rs/keyring', 'undici'],
   // CommonJS dependencies (commander, proper-lockfile) call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __ckReq } from 'node:module'; const require = __ckReq(import.meta.url);",

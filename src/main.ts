@@ -85,8 +85,21 @@ function report(io: Io, err: unknown): ExitCode {
   return ExitCode.error
 }
 
+/**
+ * Node's fetch ignores HTTPS_PROXY; where only a proxy gets out, Claude Code would refresh and authkeep
+ * could not. undici's agent honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY and is what fetch dispatches through.
+ * Loaded only when a proxy is configured, so the common path pays nothing.
+ */
+async function useProxyFromEnv(env: NodeJS.ProcessEnv): Promise<void> {
+  const names = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+  if (!names.some((n) => env[n])) return
+  const { EnvHttpProxyAgent, setGlobalDispatcher } = await import('undici')
+  setGlobalDispatcher(new EnvHttpProxyAgent())
+}
+
 async function main(argv: string[]): Promise<number> {
   const io = processIo()
+  await useProxyFromEnv(process.env)
   let deps: Deps | undefined
   let code: number = ExitCode.ok
   const program = buildProgram(async (load, opts) => {
