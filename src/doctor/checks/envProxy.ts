@@ -16,8 +16,7 @@ export const envProxy: Check = {
     const token = new URL(ctx.profile.endpoints.token)
     const used = proxyFor(token, ctx.env)
     const found = `${vars.map((v) => `${v.name}=${maskUrl(v.value)}`).join(', ')}; ${noProxy ? `${noProxyName}=${noProxy}` : 'NO_PROXY is not set'}`
-    // Node 20's fetch reads none of these variables; Claude Code (Bun) honours them.
-    const own = `authkeep's own refresh goes direct (Node's fetch ignores these variables), so where only the proxy gets out, net.token_endpoint (--online) fails`
+    const own = `authkeep's own refresh follows the same variables (HTTPS_PROXY/HTTP_PROXY/NO_PROXY)`
     if (ctx.profile.kind !== 'claude-code') return [finding('env.proxy', 'info', found, own, null)]
     const route = used
       ? `Claude Code sends its token refresh to ${token.host} through ${used.name}`
