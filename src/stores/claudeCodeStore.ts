@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs'
 import { realpath, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as z from 'zod/mini'
+import { withFileLock } from '../lock/fileLock.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
@@ -161,7 +162,10 @@ export function createClaudeCodeStore({
       // Claude's own rename would turn a symlink into a file; writing through to its target keeps it.
       const target = await realpath(file).catch(() => file)
       const content = JSON.stringify(next)
-      await writeFileAtomic(target, content)
+      // Claude Code saves its file under this lock (stale 15 s); taking it keeps the two writers apart.
+      await withFileLock(join(configDir, '.storage-write.lock'), { timeoutMs: 10_000, staleMs: 15_000 }, () =>
+        writeFileAtomic(target, content),
+      )
       await onWritten?.(file, content)
     },
 

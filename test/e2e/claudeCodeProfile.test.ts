@@ -3,11 +3,18 @@ import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
-import { assertNoSecrets, claudeSandbox, pasteLoginClaude, runCli, spawnCli } from './harness.js'
+import {
+  assertNoSecrets,
+  CLAUDE_TEST_SCOPES,
+  claudeSandbox,
+  pasteLoginClaude,
+  runCli,
+  spawnCli,
+} from './harness.js'
 
 let server: AuthServer
 before(async () => {
-  server = await startAuthServer({ jsonTokenRequests: true })
+  server = await startAuthServer({ jsonTokenRequests: true, scopes: CLAUDE_TEST_SCOPES })
 })
 after(() => server?.close())
 
@@ -45,7 +52,7 @@ test("claude-code: a headless paste login writes Claude Code's own file in its e
       o.expiresAt > Date.now() && o.expiresAt < Date.now() + 3_600_000,
       'expiresAt is in milliseconds',
     )
-    assert.deepEqual(o.scopes, ['openid', 'offline_access'])
+    assert.deepEqual(o.scopes, CLAUDE_TEST_SCOPES)
     assert.equal(o.subscriptionType, 'pro')
     assert.equal(o.rateLimitTier, 'default_claude_pro')
     assert.deepEqual(file.mcpOAuth, { srv: { token: 'kept' } })

@@ -23,7 +23,7 @@ import { promisify } from 'node:util'
 import { fingerprint } from '../../src/stores/claudeCodeStore.js'
 import { hostFingerprint } from '../../src/stores/hostId.js'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
-import { assertNoSecrets, freePort, runCli, sandbox } from './harness.js'
+import { assertNoSecrets, CLAUDE_TEST_SCOPES, freePort, runCli, sandbox } from './harness.js'
 
 const hour = 3_600_000
 const day = 24 * hour
@@ -93,7 +93,7 @@ interface Setup {
 
 let server: AuthServer
 before(async () => {
-  server = await startAuthServer({ jsonTokenRequests: true })
+  server = await startAuthServer({ jsonTokenRequests: true, scopes: CLAUDE_TEST_SCOPES })
 })
 after(() => server?.close())
 
@@ -104,8 +104,8 @@ async function pointClaudeAt(bed: Bed, tokenEndpoint: string): Promise<void> {
     token_endpoint: tokenEndpoint,
     authorization_endpoint: server.endpoints.authorization,
     client_id: server.clientId,
-    scope: 'openid offline_access',
-    refresh_scope: 'openid offline_access',
+    scope: CLAUDE_TEST_SCOPES.join(' '),
+    refresh_scope: CLAUDE_TEST_SCOPES.join(' '),
     paste_redirect_uri: 'http://127.0.0.1/callback',
   }
   await writeFile(
@@ -132,7 +132,7 @@ async function cannedTokenServer(skewMs = 0): Promise<{ url: string; posts(): nu
         refresh_token: NEW_REFRESH,
         token_type: 'Bearer',
         expires_in: 28_800,
-        scope: 'openid offline_access',
+        scope: CLAUDE_TEST_SCOPES.join(' '),
       }),
     )
   })
@@ -366,6 +366,14 @@ const cases: Case[] = [
     severity: 'error',
     fix: /^authkeep refresh --profile claude-code --force$/,
     found: /scopes as a string/,
+  },
+  {
+    name: 'a login without user:inference (Claude Code says "Not logged in")',
+    file: healthyClaudeFile({ scopes: ['openid', 'offline_access'] }),
+    id: 'credentials.scope_inference',
+    severity: 'error',
+    fix: /^authkeep reset --profile claude-code$/,
+    found: /without user:inference/,
   },
   {
     name: 'an expired access token with a refresh token',

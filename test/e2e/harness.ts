@@ -175,22 +175,31 @@ export async function claudeSandbox(
   const sb = await sandbox()
   const dir = join(sb.dir, 'claude')
   sb.env.CLAUDE_CONFIG_DIR = dir
-  await mkdir(join(sb.env.AUTHKEEP_HOME as string), { recursive: true })
+  await pointClaudeProfileAt(server, sb.env.AUTHKEEP_HOME as string)
+  return Object.assign(sb, { configDir: dir, credentials: join(dir, '.credentials.json') })
+}
+
+/** What a test server for the claude-code profile must offer: OpenID for oidc-provider, Claude's for Claude. */
+export const CLAUDE_TEST_SCOPES = ['openid', 'offline_access', 'user:inference', 'user:profile']
+
+/** Overrides the built-in claude-code profile's OAuth settings so it talks to the local server. */
+export async function pointClaudeProfileAt(server: AuthServer, authkeepHome: string): Promise<void> {
+  await mkdir(authkeepHome, { recursive: true })
   const override = {
     authorization_endpoint: server.endpoints.authorization,
     token_endpoint: server.endpoints.token,
     client_id: server.clientId,
-    scope: 'openid offline_access',
-    refresh_scope: 'openid offline_access',
+    // Claude Code ignores a stored login without user:inference; the server must grant it (CLAUDE_SCOPES).
+    scope: CLAUDE_TEST_SCOPES.join(' '),
+    refresh_scope: CLAUDE_TEST_SCOPES.join(' '),
     paste_redirect_uri: 'http://127.0.0.1/callback',
     // oidc-provider issues codes for OpenID requests; Claude's `user:inference` means nothing to it.
     long_lived_scope: 'openid',
   }
   await writeFile(
-    join(sb.env.AUTHKEEP_HOME as string, 'config.json'),
+    join(authkeepHome, 'config.json'),
     JSON.stringify({ version: 1, profiles: { 'claude-code': override } }),
   )
-  return Object.assign(sb, { configDir: dir, credentials: join(dir, '.credentials.json') })
 }
 
 /** `login --method paste` for claude-code, answered with code#state as Claude's page shows it. */

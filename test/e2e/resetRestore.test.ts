@@ -6,6 +6,7 @@ import { approveWithHttp } from '../bed/httpApprover.js'
 import {
   addProfile,
   assertNoSecrets,
+  CLAUDE_TEST_SCOPES,
   claudeSandbox,
   DEVICE_LINK,
   deviceLogin,
@@ -18,7 +19,7 @@ import {
 
 let server: AuthServer
 before(async () => {
-  server = await startAuthServer({ deviceInterval: 1, jsonTokenRequests: true })
+  server = await startAuthServer({ deviceInterval: 1, jsonTokenRequests: true, scopes: CLAUDE_TEST_SCOPES })
 })
 after(() => server?.close())
 

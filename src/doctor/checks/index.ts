@@ -24,6 +24,7 @@ import { netTokenEndpoint } from './netTokenEndpoint.js'
 import { onboardingMissing } from './onboardingMissing.js'
 import { processesShared } from './processesShared.js'
 import { refreshMissing } from './refreshMissing.js'
+import { scopeInference } from './scopeInference.js'
 import { settingsApiKeyHelper } from './settingsApiKeyHelper.js'
 import { sshHeadless } from './sshHeadless.js'
 
@@ -40,6 +41,7 @@ export const CHECKS: Check[] = [
   credentialsSymlink,
   credentialsShape,
   refreshMissing,
+  scopeInference,
   loginMarked,
   accessExpired,
   loginEnding,
