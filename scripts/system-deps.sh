@@ -1,13 +1,17 @@
 #!/bin/sh
 # The end-to-end tests drive real programs: Debian's Chromium (the person approving), tmux (a real
-# terminal), and a private D-Bus session with gnome-keyring (the OS keyring). Installs what is missing
-# when it can (root with apt), and otherwise stops with the command to run.
+# terminal), a private D-Bus session with gnome-keyring (the OS keyring), and Claude Code itself.
+# Installs what is missing when it can (root with apt), and otherwise stops with the command to run.
 set -eu
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus"
 command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
+# The real Claude Code runs in a loopback-only network namespace with a throwaway TLS CA.
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+command -v nsenter >/dev/null 2>&1 || missing="$missing util-linux"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing$missing" >&2
