@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process'
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { assertNoSecrets, runCli, sandbox, spawnCli } from './harness.js'
+import { startTmux } from '../bed/tmux.js'
+import { assertNoSecrets, BIN, runCli, sandbox, spawnCli } from './harness.js'
 
 const API_KEY = 'sk-ant-api03-EXECTESTKEY-0123456789abcdefghij'
 
@@ -133,6 +134,28 @@ test('use-helper leaves an unparseable settings.json untouched', async () => {
     assert.equal(r.code, 3)
     assert.match(r.stderr, /settings\.json: not valid JSON.*nothing was changed/)
     assert.equal(await readFile(join(configDir, 'settings.json'), 'utf8'), '{"theme": "dark",')
+  } finally {
+    await sb.cleanup()
+  }
+})
+
+test('key set in a terminal: the prompt does not echo the key', async () => {
+  const sb = await sandbox()
+  try {
+    const tmux = await startTmux([process.execPath, BIN, 'key', 'set'], { env: sb.env })
+    try {
+      await tmux.waitFor(/input hidden\): /)
+      await tmux.sendText(API_KEY)
+      await tmux.sendEnter()
+      assert.equal(await tmux.exitCode(), 0, await tmux.capture())
+      const screen = await tmux.capture()
+      assert.ok(!screen.includes(API_KEY), screen)
+      assert.match(screen, /Stored API key sk-ant-api03-…ghij/)
+    } finally {
+      await tmux.kill()
+    }
+    const r = await runCli(['claude', 'helper'], sb.env)
+    assert.equal(r.stdout, `${API_KEY}\n`)
   } finally {
     await sb.cleanup()
   }
