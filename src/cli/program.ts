@@ -1,9 +1,11 @@
 import { Command } from 'commander'
+import { agentCommand } from './agent/command.js'
 import { backupsCommand } from './backups/command.js'
 import { claudeCommand } from './claude/command.js'
 import type { Dispatch } from './dispatch.js'
 import { doctorCommand } from './doctor/command.js'
 import { execCommand } from './exec/command.js'
+import { keepaliveCommand } from './keepalive/command.js'
 import { keyCommand } from './key/command.js'
 import { loginCommand } from './login/command.js'
 import { logoutCommand } from './logout/command.js'
@@ -11,6 +13,7 @@ import { profileCommand } from './profile/command.js'
 import { refreshCommand } from './refresh/command.js'
 import { resetCommand } from './reset/command.js'
 import { restoreCommand } from './restore/command.js'
+import { sshCommand } from './ssh/command.js'
 import { statusCommand } from './status/command.js'
 import { tokenCommand } from './token/command.js'
 
@@ -50,6 +53,9 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     keyCommand(dispatch),
     execCommand(dispatch),
     claudeCommand(dispatch),
+    keepaliveCommand(dispatch),
+    agentCommand(dispatch),
+    sshCommand(dispatch),
   ]) {
     program.addCommand(sub)
   }

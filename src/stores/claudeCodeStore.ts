@@ -13,7 +13,8 @@ import type { CredentialStore } from './credentialStore.js'
 
 /** $CLAUDE_CONFIG_DIR, else ~/.claude: where Claude Code keeps `.credentials.json`. */
 export function claudeConfigDir(profile: Profile, env: NodeJS.ProcessEnv, home: string): string {
-  return profile.claudeConfigDir ?? env.CLAUDE_CONFIG_DIR ?? join(home, '.claude')
+  // An empty CLAUDE_CONFIG_DIR counts as unset, as a shell's `CLAUDE_CONFIG_DIR= cmd` means.
+  return profile.claudeConfigDir || env.CLAUDE_CONFIG_DIR || join(home, '.claude')
 }
 
 /** Claude Code's own shape. Loose: every field and sibling key it or others add is kept on rewrite. */
