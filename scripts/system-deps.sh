@@ -12,6 +12,8 @@ command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyri
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v nsenter >/dev/null 2>&1 || missing="$missing util-linux"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+# A second sshd on a loopback port for the hand-off and agent-forwarding tests (never the system's).
+[ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing$missing" >&2

@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js'
 import type { Environment } from '../ports/environment.js'
 import type { Profile } from '../profiles/profile.js'
 
-export const LOGIN_METHODS = ['auto', 'device', 'loopback', 'paste'] as const
+export const LOGIN_METHODS = ['auto', 'device', 'loopback', 'paste', 'handoff'] as const
 export type RequestedMethod = (typeof LOGIN_METHODS)[number]
 export type LoginMethod = Exclude<RequestedMethod, 'auto'>
 

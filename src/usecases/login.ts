@@ -1,6 +1,7 @@
 import type { TokenEndpointResponse } from 'openid-client'
 import type { Deps } from '../deps.js'
 import { AuthkeepError, CancelledError, ExitCode, UsageError } from '../errors.js'
+import { handoffLogin } from '../handoff/remoteFlow.js'
 import { chooseMethod, type LoginMethod, type RequestedMethod } from '../oauth/chooseMethod.js'
 import { deviceLogin } from '../oauth/deviceFlow.js'
 import { loopbackLogin } from '../oauth/loopbackFlow.js'
@@ -90,6 +91,7 @@ export async function obtainTokens(
   const run = (method: LoginMethod): Promise<TokenEndpointResponse> => {
     if (method === 'device') return deviceLogin(io, profile, signal)
     if (method === 'paste') return pasteLogin(io, deps.prompter, profile, signal, tokenParams)
+    if (method === 'handoff') return handoffLogin(io, deps.prompter, profile, signal, tokenParams)
     return loopbackLogin(deps, profile, { port: input.port, signal, tokenParams })
   }
 

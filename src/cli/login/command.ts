@@ -15,6 +15,12 @@ export interface LoginFlowOptions {
 export interface LoginOptions extends LoginFlowOptions {
   store?: StorePreference
   longLived?: boolean
+  /** Hand-off: log in here for another machine and deliver it there over ssh. */
+  for?: string
+  /** Hand-off, laptop side of `--method handoff`: the line the remote printed. */
+  completeHandoff?: string
+  /** Hand-off, remote side of `--for`: the payload arrives on stdin (not for people). */
+  receive?: boolean
 }
 
 export function withLoginFlowOptions(cmd: Command): Command {
@@ -55,5 +61,14 @@ export function loginCommand(dispatch: Dispatch): Command {
       '--long-lived',
       'claude-code: mint a 1-year inference-only token (as `claude setup-token` does), kept by authkeep for exec',
     )
+    .option(
+      '--for <user@host>',
+      "log in here (with this machine's browser) for another machine and deliver it over your ssh; a grant of its own",
+    )
+    .option(
+      '--complete-handoff <text>',
+      'run the browser part of `authkeep login --method handoff` started on another machine',
+    )
+    .addOption(new Option('--receive', 'read a login sent by `login --for` from stdin').hideHelp())
     .action((opts: LoginOptions) => dispatch(() => import('./run.js').then((m) => m.loginRun), opts))
 }

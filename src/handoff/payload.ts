@@ -1,0 +1,137 @@
+import * as z from 'zod/mini'
+import { AuthkeepError, ExitCode } from '../errors.js'
+import type { Config } from '../profiles/configFile.js'
+import type { Profile } from '../profiles/profile.js'
+import { Secret } from '../secret.js'
+import { type Credential, recordSchema, toRecord } from '../stores/credential.js'
+
+/**
+ * The credential as the file the remote keeps: Claude's `.credentials.json` shape for claude-code,
+ * authkeep's record otherwise. The sh writer stores it as is; a remote authkeep parses it back.
+ */
+export function credentialFileContent(profile: Profile, c: Credential): string {
+  if (profile.kind === 'claude-code') {
+    return JSON.stringify({
+      claudeAiOauth: {
+        accessToken: c.accessToken?.reveal() ?? '',
+        refreshToken: c.refreshToken?.reveal() ?? '',
+        expiresAt: c.expiresAt?.getTime() ?? 0,
+        scopes: c.scope ? c.scope.split(' ').filter(Boolean) : [],
+        ...(c.refreshExpiresAt ? { refreshTokenExpiresAt: c.refreshExpiresAt.getTime() } : {}),
+      },
+    })
+  }
+  return JSON.stringify(toRecord({ ...c, secretsIn: 'file' }, true))
+}
+
+/** Line 1: the config to create on a remote that has none (only this profile's settings, no secrets). */
+export function configLine(config: Config, profile: Profile): string {
+  const own = config.raw.profiles[profile.name]
+  if (own === undefined) return '-'
+  return JSON.stringify({ version: 1, profiles: { [profile.name]: own } })
+}
+
+export function payload(config: Config, profile: Profile, c: Credential): string {
+  return `${configLine(config, profile)}\n${credentialFileContent(profile, c)}\n`
+}
+
+const claudeShape = z.looseObject({
+  claudeAiOauth: z.looseObject({
+    accessToken: z.string().check(z.minLength(1)),
+    refreshToken: z.optional(z.string()),
+    expiresAt: z.optional(z.number()),
+    scopes: z.optional(z.array(z.string())),
+    refreshTokenExpiresAt: z.optional(z.nullable(z.number())),
+  }),
+})
+
+const configShape = z.looseObject({ version: z.literal(1), profiles: z.record(z.string(), z.unknown()) })
+
+export interface ReceivedPayload {
+  /** This profile's settings as the sender keeps them, when it has any of its own. */
+  settings: unknown
+  credential: Credential
+}
+
+function bad(why: string): never {
+  throw new AuthkeepError(`the hand-off payload on stdin is not valid: ${why}; nothing was stored`, {
+    exitCode: ExitCode.usage,
+    next: 'authkeep login --for user@host',
+  })
+}
+
+/** Reads what `login --for` sends; the remote's own host and time go into the record. */
+export function parsePayload(
+  text: string,
+  profile: Pick<Profile, 'name' | 'kind'>,
+  now: Date,
+  host: string,
+): ReceivedPayload {
+  const nl = text.indexOf('\n')
+  if (nl < 0) bad('no settings line')
+  const head = text.slice(0, nl).trim()
+  const body = text.slice(nl + 1).trim()
+  let settings: unknown
+  if (head !== '-') {
+    const cfg = configShape.safeParse(safeJson(head))
+    if (!cfg.success) bad('the settings line is not a config')
+    settings = cfg.data.profiles[profile.name]
+  }
+  const json = safeJson(body)
+  if (profile.kind === 'claude-code') {
+    const p = claudeShape.safeParse(json)
+    if (!p.success) bad("the credential is not Claude Code's shape")
+    const o = p.data.claudeAiOauth
+    return {
+      settings,
+      credential: {
+        profile: profile.name,
+        state: 'active',
+        stateReason: undefined,
+        tokenType: 'Bearer',
+        accessToken: new Secret(o.accessToken),
+        refreshToken: o.refreshToken ? new Secret(o.refreshToken) : undefined,
+        idToken: undefined,
+        scope: o.scopes?.join(' '),
+        expiresAt: o.expiresAt ? new Date(o.expiresAt) : undefined,
+        refreshExpiresAt: o.refreshTokenExpiresAt ? new Date(o.refreshTokenExpiresAt) : undefined,
+        obtainedAt: now,
+        updatedAt: now,
+        host,
+        secretsIn: 'file',
+        extra: {},
+      },
+    }
+  }
+  const r = recordSchema.safeParse(json)
+  if (!r.success || !r.data.access_token) bad('the credential is not an authkeep record')
+  const d = r.data
+  return {
+    settings,
+    credential: {
+      profile: profile.name,
+      state: 'active',
+      stateReason: undefined,
+      tokenType: d.token_type ?? 'Bearer',
+      accessToken: new Secret(d.access_token as string),
+      refreshToken: d.refresh_token ? new Secret(d.refresh_token) : undefined,
+      idToken: d.id_token ? new Secret(d.id_token) : undefined,
+      scope: d.scope,
+      expiresAt: d.expires_at ? new Date(d.expires_at) : undefined,
+      refreshExpiresAt: d.refresh_expires_at ? new Date(d.refresh_expires_at) : undefined,
+      obtainedAt: new Date(d.obtained_at),
+      updatedAt: now,
+      host,
+      secretsIn: 'file',
+      extra: {},
+    },
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,66 @@
+import { randomInt } from 'node:crypto'
+import * as oidc from 'openid-client'
+import { AuthkeepError, ExitCode } from '../errors.js'
+import { authorizationRequest, clientConfig } from '../oauth/client.js'
+import { PasteError, parsePasted } from '../oauth/pastedInput.js'
+import type { Io } from '../ports/io.js'
+import type { Prompter } from '../ports/prompter.js'
+import type { Profile } from '../profiles/profile.js'
+import { encodeRequest } from './blob.js'
+
+/**
+ * `login --method handoff`, on the machine without a browser: it builds the authorization request
+ * and keeps the PKCE verifier; the laptop gets only the authorize URL (public parameters), runs
+ * the browser on a loopback port of its own, and hands back code#state, which is exchanged here.
+ */
+export async function handoffLogin(
+  io: Io,
+  prompter: Prompter,
+  profile: Profile,
+  signal?: AbortSignal,
+  tokenParams: Record<string, string> = {},
+): Promise<oidc.TokenEndpointResponse> {
+  const config = clientConfig(profile)
+  // The laptop listens on this port: chosen here, because the code exchange must name the same URI.
+  const redirectUri = `http://127.0.0.1:${randomInt(20_000, 60_000)}/callback`
+  const { url, verifier, state } = await authorizationRequest(config, profile, redirectUri)
+  const blob = encodeRequest({ v: 1, profile: profile.name, url: url.href })
+  io.err(
+    [
+      '',
+      'On a machine with a browser and authkeep (your laptop), run:',
+      '',
+      `  authkeep login --complete-handoff ${blob}`,
+      '',
+      'It opens the browser there and prints one line; paste that line here.',
+      '(The line it needs stays on this machine: the PKCE verifier never leaves it.)',
+      '',
+    ].join('\n'),
+  )
+  const again = `authkeep login --profile ${profile.name} --method handoff`
+  let pasted: ReturnType<typeof parsePasted>
+  try {
+    pasted = parsePasted(await prompter.line('Paste the line from the laptop: ', signal))
+  } catch (err) {
+    if (err instanceof PasteError)
+      throw new AuthkeepError(`${err.message}; nothing was stored`, { exitCode: ExitCode.usage, next: again })
+    throw err
+  }
+  if (pasted.state !== undefined && pasted.state !== state) {
+    throw new AuthkeepError(
+      'the pasted state does not belong to this login, so it may come from someone else (possible CSRF); nothing was stored',
+      { next: again },
+    )
+  }
+  const callback = new URL(redirectUri)
+  callback.searchParams.set('code', pasted.code)
+  callback.searchParams.set('state', state)
+  const iss = pasted.iss ?? (profile.issParameterSupported ? config.serverMetadata().issuer : undefined)
+  if (iss) callback.searchParams.set('iss', iss)
+  return oidc.authorizationCodeGrant(
+    config,
+    callback,
+    { pkceCodeVerifier: verifier, expectedState: state },
+    tokenParams,
+  )
+}

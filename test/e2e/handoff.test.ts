@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { type AuthServer, startAuthServer } from '../bed/authServer.js'
+import { approveWithHttp } from '../bed/httpApprover.js'
+import { type Sshd, startSshd } from '../bed/sshd.js'
+import {
+  AUTHORIZE_URL,
+  addProfile,
+  BIN,
+  deviceLogin,
+  type Sandbox,
+  sandbox,
+  spawnCli,
+  waitForStderr,
+} from './harness.js'
+
+const T = { timeout: 60_000 }
+
+/** Every argv on the machine, sampled until stopped: a secret must never be among them. */
+function sampleArgv(): { stop(): Promise<Set<string>> } {
+  const seen = new Set<string>()
+  let running = true
+  const loop = (async () => {
+    for (let i = 0; running && i < 5_000; i++) {
+      for (const e of await readdir('/proc').catch(() => [] as string[])) {
+        if (!/^\d+$/.test(e)) continue
+        const argv = await readFile(`/proc/${e}/cmdline`, 'utf8').catch(() => '')
+        if (argv) seen.add(argv)
+      }
+      await new Promise((r) => setTimeout(r, 5))
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await loop
+      return seen
+    },
+  }
+}
+
+function assertNotIn(haystacks: Iterable<string>, secrets: string[], where: string): void {
+  for (const h of haystacks) {
+    for (const s of secrets) assert.ok(!h.includes(s), `a secret (${s.slice(0, 6)}…) appeared in ${where}`)
+  }
+}
+
+describe('hand-off login over real ssh', () => {
+  let server: AuthServer
+  let sshd: Sshd
+  let laptop: Sandbox
+  let wrapperDir: string
+  let laptopRefresh: string
+  const timings: string[] = []
+
+  before(async () => {
+    ;[server, sshd] = await Promise.all([startAuthServer({ deviceInterval: 1 }), startSshd()])
+    // "authkeep installed on the remote": a wrapper that runs this repo's build with node.
+    wrapperDir = join(sshd.dir, 'bin')
+    await mkdir(wrapperDir, { recursive: true })
+    await writeFile(join(wrapperDir, 'authkeep'), `#!/bin/sh\nexec ${process.execPath} ${BIN} "$@"\n`)
+    await chmod(wrapperDir, 0o755)
+    await chmod(join(wrapperDir, 'authkeep'), 0o755)
+    laptop = await sandbox({ AUTHKEEP_SSH: `ssh -F ${sshd.sshConfigFile}` })
+    await addProfile(server, laptop.env)
+    const r = await deviceLogin(laptop.env, (url) => approveWithHttp(url))
+    assert.equal(r.code, 0, r.stderr)
+    laptopRefresh = (await laptop.readRecord('test')).refresh_token as string
+  })
+
+  after(async () => {
+    await Promise.all([sshd?.close(), server?.close(), laptop?.cleanup()])
+    process.stderr.write(`hand-off timings: ${timings.join(', ')}\n`)
+  })
+
+  const remoteHome = (name: string) => join(sshd.home, name)
+  const remoteRecord = (name: string) => join(remoteHome(name), 'state', 'credentials', 'test.json')
+
+  /** `login --for` driven with the paste flow on the laptop; returns the CLI's stderr and argv samples. */
+  async function loginFor(): Promise<{ stderr: string; argv: Set<string> }> {
+    const child = spawnCli(
+      ['login', '--for', sshd.alias, '--profile', 'test', '--method', 'paste'],
+      laptop.env,
+    )
+    const [, url] = await waitForStderr(child, AUTHORIZE_URL)
+    const { redirectedTo } = await approveWithHttp(url as string)
+    const sampler = sampleArgv()
+    const started = Date.now()
+    child.stdin?.end(`${redirectedTo}\n`)
+    const r = await child.output
+    timings.push(`--for delivery ${Date.now() - started} ms`)
+    const argv = await sampler.stop()
+    assert.equal(r.code, 0, r.stderr)
+    // The sampler did see the delivery: the remote writer's command line (which holds no secret).
+    assert.ok(
+      [...argv].some((a) => a.includes('authkeep-handoff')),
+      'the argv sampler missed the delivery',
+    )
+    return { stderr: r.stderr, argv }
+  }
+
+  /** The remote's own `authkeep token`, run over ssh as the test user; the server must accept it. */
+  async function remoteTokenWorks(): Promise<string> {
+    const r = await sshd.ssh(`${wrapperDir}/authkeep token --profile test`)
+    assert.equal(r.code, 0, r.stderr)
+    const token = r.stdout.trim()
+    assert.equal((await server.userinfo(token)).status, 200, 'the server refused the remote token')
+    return token
+  }
+
+  async function checkDelivered(home: string, argv: Set<string>): Promise<void> {
+    const file = remoteRecord(home)
+    const st = await stat(file)
+    assert.equal(st.mode & 0o777, 0o600, 'the remote credential is not 0600')
+    assert.equal(st.uid, sshd.uid, 'the remote credential belongs to someone else')
+    const record = JSON.parse(await readFile(file, 'utf8'))
+    const secrets = [record.access_token, record.refresh_token].filter(Boolean) as string[]
+    assert.equal(secrets.length, 2)
+    assertNotIn(argv, secrets, 'a process argv during delivery')
+    // A new grant, not a copy of the laptop's; the laptop's own record is untouched.
+    assert.notEqual(record.refresh_token, laptopRefresh)
+    assert.equal((await laptop.readRecord('test')).refresh_token, laptopRefresh)
+    await remoteTokenWorks()
+    const histories = ['.bash_history', '.sh_history', '.ash_history', '.zsh_history'].map((f) =>
+      readFile(join(sshd.home, f), 'utf8').catch(() => ''),
+    )
+    assertNotIn(await Promise.all(histories), secrets, 'the remote shell history')
+  }
+
+  test('login --for, remote without authkeep: the sh writer stores it 0600', T, async () => {
+    await sshd.setSessionEnv({ AUTHKEEP_HOME: remoteHome('ak-sh'), PATH: '/usr/bin:/bin' })
+    const { stderr, argv } = await loginFor()
+    assert.match(stderr, /wrote .*test\.json \(0600\) with sh/)
+    assert.match(stderr, /wrote the profile settings/)
+    await checkDelivered('ak-sh', argv)
+  })
+
+  test('login --for, remote with authkeep: it receives through its own store', T, async () => {
+    await sshd.setSessionEnv({ AUTHKEEP_HOME: remoteHome('ak'), PATH: `${wrapperDir}:/usr/bin:/bin` })
+    const { stderr, argv } = await loginFor()
+    assert.match(stderr, /Received a login for profile "test"/)
+    assert.match(stderr, /Added profile "test"/)
+    await checkDelivered('ak', argv)
+  })
+
+  test('login --method handoff on the remote, completed on the laptop', T, async () => {
+    // The remote already knows the profile (from the previous test's delivery); it logs in afresh.
+    await sshd.setSessionEnv({ AUTHKEEP_HOME: remoteHome('ak'), PATH: `${wrapperDir}:/usr/bin:/bin` })
+    const before = JSON.parse(await readFile(remoteRecord('ak'), 'utf8'))
+    const started = Date.now()
+    const remote = spawn('ssh', [
+      ...sshd.sshArgs,
+      sshd.target,
+      'authkeep login --profile test --method handoff --timeout 60',
+    ])
+    let remoteErr = ''
+    remote.stderr.on('data', (d) => {
+      remoteErr += d
+    })
+    const remoteDone = new Promise<number | null>((resolve) => remote.on('close', resolve))
+    const killer = setTimeout(() => remote.kill('SIGKILL'), 50_000)
+    try {
+      for (let i = 0; i < 400 && !/--complete-handoff (\S+)/.test(remoteErr); i++) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      const blob = /--complete-handoff (\S+)/.exec(remoteErr)?.[1]
+      assert.ok(blob, `the remote printed no command:\n${remoteErr}`)
+      assert.ok(!remoteErr.includes('code_verifier'), 'the verifier left the remote')
+
+      const lap = spawnCli(['login', '--complete-handoff', blob, '--method', 'paste'], laptop.env)
+      const [, url] = await waitForStderr(lap, AUTHORIZE_URL)
+      const authorize = new URL(url as string)
+      assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256')
+      assert.equal(authorize.searchParams.has('code_verifier'), false)
+      const { redirectedTo } = await approveWithHttp(url as string)
+      const sampler = sampleArgv()
+      lap.stdin?.end(`${redirectedTo}\n`)
+      const l = await lap.output
+      assert.equal(l.code, 0, l.stderr)
+      const line = l.stdout.trim()
+      assert.match(line, /^\S+#\S+$/)
+      remote.stdin.end(`${line}\n`)
+      const code = await remoteDone
+      timings.push(`handoff round trip ${Date.now() - started} ms`)
+      const argv = await sampler.stop()
+      assert.equal(code, 0, remoteErr)
+      assert.notEqual(
+        JSON.parse(await readFile(remoteRecord('ak'), 'utf8')).refresh_token,
+        before.refresh_token,
+      )
+      await checkDelivered('ak', argv)
+    } finally {
+      clearTimeout(killer)
+      remote.kill()
+    }
+  })
+})
