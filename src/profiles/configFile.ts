@@ -104,3 +104,20 @@ export function assertNewProfileName(config: Config, name: string): void {
     throw new ConfigError(config.file, `profile "${name}" already exists`, `authkeep profile remove ${name}`)
   }
 }
+
+/**
+ * Like pickProfile, but on a machine given a forwarded token agent (AUTHKEEP_AGENT_SOCK) a profile the
+ * agent serves need not be configured here: only its name travels, the agent's machine holds the rest.
+ */
+export function pickProfileOrAgent(
+  config: Config,
+  requested: string | undefined,
+  env: NodeJS.ProcessEnv,
+  command: string,
+): Profile {
+  const name = requested ?? env.AUTHKEEP_PROFILE
+  if (env.AUTHKEEP_AGENT_SOCK && name && PROFILE_NAME.test(name) && !config.profiles.has(name)) {
+    return toProfile(name, { token_endpoint: 'https://agent.invalid/token', client_id: 'authkeep-agent' })
+  }
+  return pickProfile(config, requested, env, command)
+}

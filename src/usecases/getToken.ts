@@ -27,6 +27,14 @@ export async function getToken(
   profile: Profile,
   opts: { force?: boolean } = {},
 ): Promise<TokenResult> {
+  // Token-agent forwarding (`authkeep ssh`): on a machine given AUTHKEEP_AGENT_SOCK the login lives on
+  // the agent's machine, which refreshes under its own lock and hands back only an access token. The
+  // local store is neither read nor written, so no refresh token ever exists here.
+  const agentSocket = deps.processEnv.AUTHKEEP_AGENT_SOCK
+  if (agentSocket) {
+    const { tokenFromAgent } = await import('./agentClient.js')
+    return tokenFromAgent(deps, profile, agentSocket, opts.force === true)
+  }
   const seen = usable(profile, await deps.storeFor(profile).read(profile.name))
   if (!opts.force && isFresh(seen, deps.clock.now(), profile.refreshMarginSeconds)) {
     return { credential: seen, source: 'cached' }
