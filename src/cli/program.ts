@@ -25,7 +25,7 @@ Exit codes:
   3    a config file or stored record is invalid, or unsafe (names the file and field)
   4    login required: no login, or the server no longer accepts it
   5    another process held the credential lock too long
-  6    the authorization server could not be reached or answered with a temporary failure
+  6    the authorization server (or a forwarded token agent) could not be reached or failed for now
   7    doctor: warnings found (the login works for now)
   8    doctor: errors found (the login is broken or about to be)
   127  exec: the command was not found (otherwise exec exits with the command's own code)
