@@ -14,6 +14,8 @@ command -v nsenter >/dev/null 2>&1 || missing="$missing util-linux"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 # A second sshd on a loopback port for the hand-off and agent-forwarding tests (never the system's).
 [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
+# systemd-analyze verifies the user unit `keepalive install` writes (systemd itself does not run here).
+command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing$missing" >&2

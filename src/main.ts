@@ -107,8 +107,13 @@ async function main(argv: string[]): Promise<number> {
     const run = await load()
     code = await run(deps, opts)
   }, AUTHKEEP_VERSION)
-  program.exitOverride().configureOutput({ writeErr: (s) => io.err(s), writeOut: (s) => io.out(s) })
-  for (const sub of program.commands) sub.exitOverride()
+  program.configureOutput({ writeErr: (s) => io.err(s), writeOut: (s) => io.out(s) })
+  // Every level, so a usage error in `profile add` exits 2 like one in `login`, through report().
+  const overrideAll = (cmd: typeof program): void => {
+    cmd.exitOverride()
+    for (const sub of cmd.commands) overrideAll(sub)
+  }
+  overrideAll(program)
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (err) {

@@ -21,6 +21,8 @@ export interface StatusEntry {
   other_host: string | null
   detail: string | null
   next: string | null
+  /** What the keep-alive daemon raised for this profile: its login ends soon, or refreshing keeps failing. */
+  keepalive_warnings: Array<{ reason: string; detail: string; since: string }>
 }
 
 export async function profileStatus(deps: Deps, profile: Profile): Promise<StatusEntry> {
@@ -34,6 +36,7 @@ export async function profileStatus(deps: Deps, profile: Profile): Promise<Statu
     other_host: null,
     detail: null,
     next: null,
+    keepalive_warnings: [],
   }
   const login = `authkeep login --profile ${profile.name}`
   let c: Credential | undefined

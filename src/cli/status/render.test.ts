@@ -15,6 +15,7 @@ const entry = (e: Partial<StatusEntry>): StatusEntry => ({
   other_host: null,
   detail: null,
   next: null,
+  keepalive_warnings: [],
   ...e,
 })
 

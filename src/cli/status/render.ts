@@ -50,6 +50,7 @@ export function renderStatus(entries: StatusEntry[], now: Date): string {
       if (e.stored_in) lines.push(`  - Stored in: ${e.stored_in}`)
       if (e.other_host)
         lines.push(`  ! Written on another machine (${e.other_host}): each machine needs its own login`)
+      for (const w of e.keepalive_warnings) lines.push(`  ! keep-alive: ${w.detail} (since ${w.since})`)
       if (e.detail) lines.push(`  - ${e.detail}`)
       if (e.next) lines.push(`  - To fix, run: ${e.next}`)
       return `${lines.join('\n')}\n`

@@ -1,5 +1,6 @@
 import { ExitCode } from '../../errors.js'
 import { loadConfig, pickProfile } from '../../profiles/configFile.js'
+import { keepaliveWarnings } from '../../usecases/keepaliveStatus.js'
 import { profileStatus, profilesInUse } from '../../usecases/status.js'
 import type { Run } from '../dispatch.js'
 import type { StatusOptions } from './command.js'
@@ -10,7 +11,15 @@ export const statusRun: Run<StatusOptions> = async (deps, opts) => {
   const profiles = opts.profile
     ? [pickProfile(config, opts.profile, deps.processEnv, 'status')]
     : await profilesInUse(deps, config)
-  const entries = await Promise.all(profiles.map((p) => profileStatus(deps, p)))
+  const warnings = await keepaliveWarnings(deps)
+  const entries = (await Promise.all(profiles.map((p) => profileStatus(deps, p)))).map((e) => ({
+    ...e,
+    keepalive_warnings: (warnings.get(e.profile) ?? []).map(({ reason, detail, since }) => ({
+      reason,
+      detail,
+      since,
+    })),
+  }))
   deps.io.out(
     opts.json
       ? `${JSON.stringify({ profiles: entries }, null, 2)}\n`

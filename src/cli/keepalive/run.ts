@@ -1,0 +1,55 @@
+import { AuthkeepError, ExitCode } from '../../errors.js'
+import { systemServicePort } from '../../keepalive/servicePort.js'
+import { installKeepAlive, uninstallKeepAlive } from '../../usecases/keepaliveInstall.js'
+import { keepAliveOnce, startKeepAlive } from '../../usecases/keepaliveRun.js'
+import { keepaliveStatus } from '../../usecases/keepaliveStatus.js'
+import type { Run } from '../dispatch.js'
+import type { KeepaliveInstallOptions, KeepaliveRunOptions, KeepaliveStatusOptions } from './command.js'
+import { renderKeepaliveStatus } from './render.js'
+
+export const keepaliveRunRun: Run<KeepaliveRunOptions> = async (deps, opts) => {
+  if (opts.backoffMax < opts.backoffMin) {
+    throw new AuthkeepError('--backoff-max must not be below --backoff-min', { exitCode: ExitCode.usage })
+  }
+  const options = {
+    warnDays: opts.warnDays,
+    notifyCommand: opts.notifyCommand,
+    backoff: { minMs: opts.backoffMin * 1000, maxMs: opts.backoffMax * 1000 },
+  }
+  if (opts.once) return keepAliveOnce(deps, options)
+  const daemon = await startKeepAlive(deps, options)
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+      process.off('SIGHUP', daemon.reload)
+      void daemon.stop().then(resolve)
+    }
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+    process.on('SIGHUP', daemon.reload)
+  })
+  return ExitCode.ok
+}
+
+export const keepaliveStatusRun: Run<KeepaliveStatusOptions> = async (deps, opts) => {
+  const report = await keepaliveStatus(deps)
+  deps.io.out(
+    opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderKeepaliveStatus(report, deps.clock.now()),
+  )
+  return ExitCode.ok
+}
+
+export const keepaliveInstallRun: Run<KeepaliveInstallOptions> = async (deps, opts) => {
+  const report = await installKeepAlive(deps, systemServicePort(), {
+    notifyCommand: opts.notifyCommand,
+    warnDays: opts.warnDays,
+  })
+  for (const note of report.notes) deps.io.err(`authkeep: ${note}\n`)
+  return ExitCode.ok
+}
+
+export const keepaliveUninstallRun: Run<Record<string, never>> = async (deps) => {
+  for (const note of await uninstallKeepAlive(deps, systemServicePort())) deps.io.err(`authkeep: ${note}\n`)
+  return ExitCode.ok
+}
