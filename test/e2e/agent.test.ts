@@ -111,6 +111,11 @@ describe('authkeep agent over a local socket', () => {
       const e = await runCli(['exec', '--', 'sh', '-c', 'printf %s "$CLAUDE_CODE_OAUTH_TOKEN"'], remote.env)
       assert.equal(e.code, 0, e.stderr)
 
+      // Claude Code's apiKeyHelper on this machine gets its token from the agent too.
+      const helper = await runCli(['claude', 'helper'], remote.env)
+      assert.equal(helper.code, 0, helper.stderr)
+      assert.equal((await server.userinfo(helper.stdout.trim())).status, 200)
+
       // A profile this machine has no config for is still asked of the agent, which decides.
       const other = await runCli(['token', '--profile', 'work'], remote.env)
       assert.equal(other.code, 1, other.stderr)

@@ -1,21 +1,28 @@
 import { ExitCode, LoginRequiredError } from '../../errors.js'
 import { CLAUDE_CODE } from '../../profiles/claudeCode.js'
-import { loadConfig, pickProfile } from '../../profiles/configFile.js'
+import { loadConfig, pickProfileOrAgent } from '../../profiles/configFile.js'
 import { claudeConfigDir } from '../../stores/claudeCodeStore.js'
 import { helperCommand, setApiKeyHelper } from '../../usecases/claudeSettings.js'
+import { getToken } from '../../usecases/getToken.js'
 import type { Run } from '../dispatch.js'
 import type { ClaudeAction } from './command.js'
 
 export const claudeRun: Run<ClaudeAction> = async (deps, a) => {
   const config = await loadConfig(deps.paths)
-  const profile = pickProfile(config, a.profile, deps.processEnv, `claude ${a.action}`)
+  const profile = pickProfileOrAgent(config, a.profile, deps.processEnv, `claude ${a.action}`)
   if (a.action === 'helper') {
+    // Printing the secret is this command's job: Claude Code reads it from stdout. A stored key first;
+    // else, on a machine with a forwarded token agent, a fresh access token from it.
     const key = await deps.keys.get(profile.name)
-    if (!key) {
+    if (key) {
+      deps.io.out(`${key.value}\n`)
+      return ExitCode.ok
+    }
+    if (!deps.processEnv.AUTHKEEP_AGENT_SOCK) {
       throw new LoginRequiredError(profile.name, `no key is stored for profile "${profile.name}"`)
     }
-    // Printing the key is this command's job: Claude Code reads it from stdout.
-    deps.io.out(`${key.value}\n`)
+    const { credential } = await getToken(deps, profile)
+    deps.io.out(`${credential.accessToken?.reveal()}\n`)
     return ExitCode.ok
   }
   const claude = config.profiles.get(CLAUDE_CODE) ?? profile
