@@ -15,6 +15,7 @@ function depsReading(read: () => Promise<Credential | undefined>): Deps {
     storeFor: () => store,
     io: { err: () => assert.fail('doctor must not print retry notices') },
     clock: { now: () => new Date() },
+    processEnv: {},
   } as unknown as Deps
 }
 
