@@ -1,8 +1,7 @@
 import { randomInt } from 'node:crypto'
-import * as oidc from 'openid-client'
-import { AuthkeepError, ExitCode } from '../errors.js'
+import type * as oidc from 'openid-client'
 import { authorizationRequest, clientConfig } from '../oauth/client.js'
-import { PasteError, parsePasted } from '../oauth/pastedInput.js'
+import { readPasted, redeemPasted } from '../oauth/pasteFlow.js'
 import type { Io } from '../ports/io.js'
 import type { Prompter } from '../ports/prompter.js'
 import type { Profile } from '../profiles/profile.js'
@@ -38,29 +37,9 @@ export async function handoffLogin(
     ].join('\n'),
   )
   const again = `authkeep login --profile ${profile.name} --method handoff`
-  let pasted: ReturnType<typeof parsePasted>
-  try {
-    pasted = parsePasted(await prompter.line('Paste the line from the laptop: ', signal))
-  } catch (err) {
-    if (err instanceof PasteError)
-      throw new AuthkeepError(`${err.message}; nothing was stored`, { exitCode: ExitCode.usage, next: again })
-    throw err
-  }
-  if (pasted.state !== undefined && pasted.state !== state) {
-    throw new AuthkeepError(
-      'the pasted state does not belong to this login, so it may come from someone else (possible CSRF); nothing was stored',
-      { next: again },
-    )
-  }
-  const callback = new URL(redirectUri)
-  callback.searchParams.set('code', pasted.code)
-  callback.searchParams.set('state', state)
-  const iss = pasted.iss ?? (profile.issParameterSupported ? config.serverMetadata().issuer : undefined)
-  if (iss) callback.searchParams.set('iss', iss)
-  return oidc.authorizationCodeGrant(
-    config,
-    callback,
-    { pkceCodeVerifier: verifier, expectedState: state },
-    tokenParams,
+  return redeemPasted(
+    { config, profile, redirectUri, verifier, state, tokenParams },
+    await readPasted(prompter, 'Paste the line from the laptop: ', again, signal),
+    again,
   )
 }

@@ -4,7 +4,7 @@ import type { Io } from '../ports/io.js'
 import type { Prompter } from '../ports/prompter.js'
 import type { Profile } from '../profiles/profile.js'
 import { authorizationRequest, clientConfig } from './client.js'
-import { PasteError, parsePasted } from './pastedInput.js'
+import { type PastedAuthorization, PasteError, parsePasted } from './pastedInput.js'
 
 /** A loopback address nothing listens on: the browser fails to load it and its address bar holds the code. */
 export const DEFAULT_PASTE_REDIRECT = 'http://127.0.0.1/callback'
@@ -33,14 +33,49 @@ export async function pasteLogin(
     ].join('\n'),
   )
   const again = `authkeep login --profile ${profile.name} --method paste`
-  let pasted: ReturnType<typeof parsePasted>
+  return redeemPasted(
+    { config, profile, redirectUri, verifier, state, tokenParams },
+    await readPasted(prompter, 'Paste the URL or code: ', again, signal),
+    again,
+  )
+}
+
+/** Reads what the person pasted; input that is no code is a usage error, and nothing is stored. */
+export async function readPasted(
+  prompter: Prompter,
+  question: string,
+  again: string,
+  signal?: AbortSignal,
+): Promise<PastedAuthorization> {
   try {
-    pasted = parsePasted(await prompter.line('Paste the URL or code: ', signal))
+    return parsePasted(await prompter.line(question, signal))
   } catch (err) {
-    if (err instanceof PasteError)
+    if (err instanceof PasteError) {
       throw new AuthkeepError(`${err.message}; nothing was stored`, { exitCode: ExitCode.usage, next: again })
+    }
     throw err
   }
+}
+
+export interface PendingAuthorization {
+  config: oidc.Configuration
+  profile: Profile
+  redirectUri: string
+  verifier: string
+  state: string
+  tokenParams: Record<string, string>
+}
+
+/**
+ * Checks the pasted state against this login's (a mismatch may be someone else's login: CSRF) and
+ * exchanges the code with the verifier that never left this process.
+ */
+export function redeemPasted(
+  pending: PendingAuthorization,
+  pasted: PastedAuthorization,
+  again: string,
+): Promise<oidc.TokenEndpointResponse> {
+  const { config, profile, redirectUri, verifier, state } = pending
   if (pasted.state !== undefined && pasted.state !== state) {
     throw new AuthkeepError(
       'the pasted state does not belong to this login, so it may come from someone else (possible CSRF); nothing was stored',
@@ -57,6 +92,6 @@ export async function pasteLogin(
     config,
     callback,
     { pkceCodeVerifier: verifier, expectedState: state },
-    tokenParams,
+    pending.tokenParams,
   )
 }
