@@ -3,8 +3,9 @@
 // daemon's threads (/proc, Linux) over an idle window, scaled to an hour, next to the timer cycles its
 // own log shows in that window, after V8's post-start-up collections have settled (about 10 s here).
 // Also the timer wake-ups its own state file schedules for the next 8 hours (a refresh per token per
-// 8 h, and an hourly heartbeat when nothing is due sooner). Prints a markdown table.
-// BENCH_IDLE_SECONDS sets the window (default 30), BENCH_SETTLE_SECONDS the settling (default 15).
+// 8 h, and an hourly heartbeat when nothing is due sooner). Prints a markdown table, or with --json the
+// figures for bench.mjs. BENCH_IDLE_SECONDS sets the window (default 30, 8 with BENCH_QUICK=1),
+// BENCH_SETTLE_SECONDS the settling (default 15, 4 with BENCH_QUICK=1).
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,8 +13,9 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const PROFILES = 50
-const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30)
-const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 15)
+const QUICK = process.env.BENCH_QUICK === '1'
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? (QUICK ? 8 : 30))
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? (QUICK ? 4 : 15))
 const HOUR = 3_600_000
 const BIN = resolve(import.meta.dirname, '../bin/authkeep.mjs')
 
@@ -113,12 +115,26 @@ try {
   const perHour = (n) => Math.round((n * 3600) / IDLE_SECONDS)
   const state = JSON.parse(readFileSync(join(home, 'state', 'keepalive', 'state.json'), 'utf8'))
   const scheduled = scheduledPerHour(state, Date.now(), 8)
-  console.log(`| keep-alive daemon, ${PROFILES} profiles, idle ${IDLE_SECONDS} s | value |`)
-  console.log('|---|---|')
-  console.log(`| resident memory (VmRSS) | ${(rssKiB / 1024).toFixed(1)} MiB |`)
-  console.log(`| process wake-ups per hour (voluntary context switches, all threads) | ${perHour(woke)} |`)
-  console.log(`| timer cycles per hour, idle window (from its log) | ${perHour(cycles)} |`)
-  console.log(`| timer wake-ups per hour, next 8 h (from its state file) | ${scheduled.toFixed(2)} |`)
+  const figures = {
+    profiles: PROFILES,
+    idleSeconds: IDLE_SECONDS,
+    settleSeconds: SETTLE_SECONDS,
+    rssMiB: rssKiB / 1024,
+    wakeupsPerHour: perHour(woke),
+    timerCyclesPerHour: perHour(cycles),
+    scheduledPerHour: scheduled,
+  }
+  if (process.argv.includes('--json')) console.log(JSON.stringify(figures))
+  else {
+    console.log(`| keep-alive daemon, ${PROFILES} profiles, idle ${IDLE_SECONDS} s | value |`)
+    console.log('|---|---|')
+    console.log(`| resident memory (VmRSS) | ${figures.rssMiB.toFixed(1)} MiB |`)
+    console.log(
+      `| process wake-ups per hour (voluntary context switches, all threads) | ${figures.wakeupsPerHour} |`,
+    )
+    console.log(`| timer cycles per hour, idle window (from its log) | ${figures.timerCyclesPerHour} |`)
+    console.log(`| timer wake-ups per hour, next 8 h (from its state file) | ${scheduled.toFixed(2)} |`)
+  }
 } finally {
   child.kill('SIGTERM')
   await new Promise((r) => child.once('close', r))

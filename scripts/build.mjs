@@ -1,30 +1,201 @@
-// One ESM bundle with split chunks: each command's code loads only when that command runs,
-// which keeps `authkeep token` close to bare `node` start-up.
-import { readFileSync, rmSync } from 'node:fs'
+// Two bundles:
+// - dist/authkeep.js, the CLI: one ESM bundle with split chunks, so each command's code loads only when
+//   that command runs;
+// - dist/fast-token.js, the hot path of `authkeep token` (src/fast/token.ts), which bin/authkeep.cjs tries
+//   before loading the CLI: one minified classic script, `(function (exports, require, module) {…})`,
+//   run through node:vm with a V8 code cache made here (Node 20 has no module compile cache), so it
+//   starts without compiling. Its first line names the cache file, which carries a hash of the script:
+//   V8 itself checks only the source length. The fast path only reads: code that would refresh, lock,
+//   write, or reach the keyring or a token agent becomes a stub that throws, and the fast path answers
+//   any error by handing over to the CLI. node:crypto is loaded on first use (the claude-code store's
+//   hash), not at start, and file reads are synchronous (see syncReads).
+// The build goes to a scratch directory (dist/.build-PID) first and then replaces dist/ file by file,
+// entry points last, so a CLI started meanwhile (tests in parallel) never finds dist/ half-written. The
+// previous build's files stay until the next build, for processes still running on them.
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import * as fsPromises from 'node:fs/promises'
+import { join } from 'node:path'
 import { build } from 'esbuild'
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'))
+const OUT = 'dist'
+const SCRATCH = join(OUT, `.build-${process.pid}`)
+const MANIFEST = join(OUT, '.previous-build')
+const FAST = 'fast-token.js'
+const ENTRIES = ['authkeep.js', FAST]
 
-rmSync('dist', { recursive: true, force: true })
-
-const result = await build({
-  entryPoints: { authkeep: 'src/main.ts' },
-  outdir: 'dist',
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   sourcemap: false,
   legalComments: 'none',
   // Loaded from node_modules only when needed: the keyring's native module, and undici when a proxy is set.
   external: ['@napi-rs/keyring', 'undici'],
-  // CommonJS dependencies (commander, proper-lockfile) call require(); give the ESM bundle one.
-  banner: {
-    js: "import { createRequire as __ckReq } from 'node:module'; const require = __ckReq(import.meta.url);",
-  },
   define: { AUTHKEEP_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
-  metafile: process.env.AUTHKEEP_BUILD_META === '1',
-})
-if (result.metafile) console.log(JSON.stringify(result.metafile))
+}
+
+/** For the fast path: what it must never run becomes a stub that throws when used; crypto loads late. */
+const readOnly = {
+  name: 'read-only',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      // Refresh and the token agent are reached only through dynamic imports: those reject.
+      if (args.kind === 'dynamic-import') return { path: args.path, namespace: 'full-cli-only' }
+      // The claude-code store imports its write lock statically: it loads, and throws if ever called.
+      if (/\/lock\/fileLock\.js$/.test(args.path)) return { path: args.path, namespace: 'no-locks' }
+      if (args.path === 'node:crypto' && args.namespace === 'file')
+        return { path: args.path, namespace: 'lazy' }
+      if (args.path === 'node:fs/promises' && args.namespace === 'file')
+        return { path: args.path, namespace: 'sync' }
+      return undefined
+    })
+    b.onLoad({ filter: /.*/, namespace: 'full-cli-only' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} runs in the full CLI only`)})`,
+      loader: 'js',
+    }))
+    b.onLoad({ filter: /.*/, namespace: 'no-locks' }, () => ({
+      contents: `export function withFileLock() { throw new Error('the fast path takes no locks') }`,
+      loader: 'js',
+    }))
+    b.onLoad({ filter: /.*/, namespace: 'sync' }, () => ({ contents: syncReads(), loader: 'js' }))
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: ['createHash', 'randomBytes']
+        .map((f) => `export const ${f} = (...a) => require('node:crypto').${f}(...a)`)
+        .join('\n'),
+      loader: 'js',
+    }))
+  },
+}
+
+/**
+ * node:fs/promises for a path that makes one read after another and nothing else: the reads done
+ * synchronously (same results, same errors), which spares starting libuv's thread pool for a handful of
+ * round trips; every other function throws, as the fast path never writes.
+ */
+function syncReads() {
+  const reads = {
+    readFile: 'readFileSync',
+    stat: 'statSync',
+    lstat: 'lstatSync',
+    realpath: 'realpathSync.native',
+  }
+  // Functions only: importing anything else (`constants`) fails this build, loudly.
+  return Object.entries(fsPromises)
+    .filter(([name, value]) => name !== 'default' && typeof value === 'function')
+    .map(([name]) =>
+      name in reads
+        ? `export const ${name} = async (...a) => require('node:fs').${reads[name]}(...a)`
+        : `export const ${name} = () => { throw new Error('the fast path only reads (fs.${name})') }`,
+    )
+    .join('\n')
+}
+
+async function buildFast() {
+  const result = await build({
+    ...common,
+    entryPoints: ['src/fast/token.ts'],
+    format: 'cjs',
+    minify: true,
+    write: false,
+    outdir: SCRATCH,
+    plugins: [readOnly],
+    metafile: process.env.AUTHKEEP_BUILD_META === '1',
+  })
+  const [out] = result.outputFiles
+  const body = `(function (exports, require, module) {${out.text}\n})`
+  const cache = `fast-token-${createHash('sha256').update(body).digest('hex').slice(0, 16)}.cache`
+  const script = join(SCRATCH, FAST)
+  writeFileSync(script, `// cache: ${cache}\n${body}\n`)
+  writeCodeCache(script, join(SCRATCH, cache))
+  return result
+}
+
+/**
+ * Runs the script once in a fresh node on a sample login (an OAuth profile and claude-code), so the cache
+ * holds the functions the hot path compiles lazily, then writes V8's code cache for it.
+ */
+function writeCodeCache(script, cacheFile) {
+  const home = join(SCRATCH, 'sample')
+  const now = Date.now()
+  mkdirSync(join(home, 'state', 'credentials'), { recursive: true, mode: 0o700 })
+  mkdirSync(join(home, 'claude'), { mode: 0o700 })
+  const profile = { token_endpoint: 'https://auth.invalid/token', client_id: 'sample', store: 'file' }
+  writeFileSync(join(home, 'config.json'), JSON.stringify({ version: 1, profiles: { sample: profile } }))
+  writeFileSync(
+    join(home, 'state', 'credentials', 'sample.json'),
+    JSON.stringify({
+      version: 1,
+      profile: 'sample',
+      state: 'active',
+      secrets_in: 'file',
+      access_token: 'sample-access',
+      refresh_token: 'sample-refresh',
+      expires_at: new Date(now + 3_600_000).toISOString(),
+      obtained_at: new Date(now).toISOString(),
+      updated_at: new Date(now).toISOString(),
+      host: 'sample',
+    }),
+    { mode: 0o600 },
+  )
+  const oauth = { accessToken: 'sample-access', refreshToken: 'sample-refresh', expiresAt: now + 3_600_000 }
+  writeFileSync(join(home, 'claude', '.credentials.json'), JSON.stringify({ claudeAiOauth: oauth }))
+  const program = `
+    const { readFileSync, writeFileSync } = require('node:fs')
+    const { Script } = require('node:vm')
+    const [script, cacheFile, home] = process.argv.slice(1)
+    const s = new Script(readFileSync(script, 'utf8'), { filename: script })
+    const m = { exports: {} }
+    s.runInThisContext()(m.exports, require, m)
+    const env = { HOME: home, AUTHKEEP_HOME: home, CLAUDE_CONFIG_DIR: home + '/claude' }
+    Promise.all([
+      m.exports.freshToken(['token', '--profile', 'sample'], env),
+      m.exports.freshToken(['token', '--profile', 'claude-code'], env),
+    ]).then((tokens) => {
+      if (tokens.some((t) => t !== 'sample-access')) throw new Error('the fast path did not serve: ' + tokens)
+      writeFileSync(cacheFile, s.createCachedData())
+    })`
+  execFileSync(process.execPath, ['-e', program, script, cacheFile, home], { stdio: 'inherit' })
+  rmSync(home, { recursive: true, force: true })
+}
+
+rmSync(SCRATCH, { recursive: true, force: true })
+mkdirSync(SCRATCH, { recursive: true })
+try {
+  const cli = await build({
+    ...common,
+    entryPoints: { authkeep: 'src/main.ts' },
+    format: 'esm',
+    outdir: SCRATCH,
+    splitting: true,
+    // CommonJS dependencies (commander, proper-lockfile) call require(); give the ESM bundle one.
+    banner: {
+      js: "import { createRequire as __ckReq } from 'node:module'; const require = __ckReq(import.meta.url);",
+    },
+    metafile: process.env.AUTHKEEP_BUILD_META === '1',
+  })
+  const fast = await buildFast()
+  if (cli.metafile) console.log(JSON.stringify({ cli: cli.metafile, fast: fast.metafile }))
+
+  const built = readdirSync(SCRATCH)
+  const previous = (() => {
+    try {
+      return readFileSync(MANIFEST, 'utf8').split('\n').filter(Boolean)
+    } catch {
+      return []
+    }
+  })()
+  const keep = new Set([...built, ...previous, '.previous-build'])
+  // Another build's scratch directory is that build's to remove.
+  for (const f of readdirSync(OUT)) {
+    if (!keep.has(f) && !f.startsWith('.build-')) rmSync(join(OUT, f), { recursive: true, force: true })
+  }
+  const order = [...built.filter((f) => !ENTRIES.includes(f)), ...built.filter((f) => ENTRIES.includes(f))]
+  for (const f of order) renameSync(join(SCRATCH, f), join(OUT, f))
+  writeFileSync(MANIFEST, `${built.join('\n')}\n`)
+} finally {
+  rmSync(SCRATCH, { recursive: true, force: true })
+}

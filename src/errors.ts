@@ -29,6 +29,13 @@ export class AuthkeepError extends Error {
     if (opts.cause !== undefined)
       Object.defineProperty(this, 'cause', { value: opts.cause, enumerable: false })
   }
+
+  // util.inspect (console.log, loggers, test failures) prints an error's cause even when it is not
+  // enumerable, and a protocol error's cause is the server's answer. Shown here without it.
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const next = this.next ? `, next: ${this.next}` : ''
+    return `${this.stack ?? `${this.name}: ${this.message}`}\n  { exitCode: ${this.exitCode}${next} }`
+  }
 }
 
 export class UsageError extends AuthkeepError {

@@ -3,6 +3,7 @@ import { homedir } from 'node:os'
 import { buildProgram } from './cli/program.js'
 import type { Deps } from './deps.js'
 import { AuthkeepError, ExitCode } from './errors.js'
+import { setHttpTimeoutSeconds } from './oauth/httpTimeout.js'
 import { systemBrowser } from './ports/browser.js'
 import { systemRunChild } from './ports/child.js'
 import { systemClock } from './ports/clock.js'
@@ -13,6 +14,7 @@ import { resolvePaths } from './profiles/paths.js'
 import { keepLastGood } from './stores/backups.js'
 import { claudeConfigDir, createClaudeCodeStore } from './stores/claudeCodeStore.js'
 import { createCredentialStore } from './stores/credentialStore.js'
+import { fileSystemError } from './stores/fileSystemError.js'
 import { hostFingerprint } from './stores/hostId.js'
 import { systemKeyring } from './stores/keyring.js'
 import { createKeyStore } from './stores/keyStore.js'
@@ -24,7 +26,12 @@ function buildDeps(io: Io): Deps {
   const env = process.env
   const home = homedir()
   const paths = resolvePaths(env, home)
-  const host = hostFingerprint()
+  // Hashing the machine id serves only what writes or compares a record: done on first use.
+  let hostId: string | undefined
+  const host = () => {
+    hostId ??= hostFingerprint()
+    return hostId
+  }
   let keyring: ReturnType<typeof systemKeyring> | undefined
   const getKeyring = () => {
     keyring ??= systemKeyring()
@@ -32,6 +39,8 @@ function buildDeps(io: Io): Deps {
   }
   const authkeepStore = createCredentialStore(paths, getKeyring)
   const lockSeconds = Number(env.AUTHKEEP_LOCK_TIMEOUT)
+  const httpSeconds = Number(env.AUTHKEEP_HTTP_TIMEOUT)
+  if (Number.isFinite(httpSeconds) && httpSeconds > 0) setHttpTimeoutSeconds(httpSeconds)
   return {
     io,
     clock: systemClock,
@@ -44,14 +53,16 @@ function buildDeps(io: Io): Deps {
       profile.kind === 'claude-code'
         ? createClaudeCodeStore({
             configDir: claudeConfigDir(profile, env, home),
-            host,
+            host: host(),
             onWritten: (file, content) => keepLastGood(paths, profile.name, file, content, new Date()),
           })
         : authkeepStore,
     keys: createKeyStore(paths, getKeyring),
     runChild: systemRunChild,
     self: [process.execPath, realpathSync(process.argv[1] ?? '')],
-    host,
+    get host() {
+      return host()
+    },
     home,
     uid: process.getuid?.() ?? -1,
     lockTimeoutMs: Number.isFinite(lockSeconds) && lockSeconds > 0 ? lockSeconds * 1000 : 30_000,
@@ -68,7 +79,9 @@ function processIo(): Io {
   }
 }
 
-function report(io: Io, err: unknown): ExitCode {
+function report(io: Io, thrown: unknown): ExitCode {
+  // A lock or directory that cannot be created on a full or read-only disk: named, not "unexpected".
+  const err = fileSystemError(thrown, (thrown as NodeJS.ErrnoException)?.path)
   if (err instanceof AuthkeepError) {
     io.err(`authkeep: ${err.message}${err.next ? `; run: ${err.next}` : ''}\n`)
     return err.exitCode

@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini'
 import { ConfigError } from './errors.js'
+import { mask } from './secret.js'
 
 export function parseJson(file: string, text: string, next?: string): unknown {
   try {
@@ -15,6 +16,26 @@ export function jsonProblem(err: unknown): string {
   return `not valid JSON${at ? ` (at character ${at})` : ''}`
 }
 
+const TOKEN_RUN = /[A-Za-z0-9._~+/=-]{24,}/g
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are what must not reach a terminal
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+
+/**
+ * Input quoted in a message: one line, bounded, and any token-like run masked, because what was pasted
+ * or written in the wrong place is often a secret.
+ */
+export function quoteInput(text: string, max = 80): string {
+  const shown = text
+    .replace(TOKEN_RUN, (run) => mask(run))
+    .replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return shown.length > max ? `${shown.slice(0, max)}…` : shown
+}
+
+/** A zod issue path as shown in an error; keys come from the input, so they are quoted like it. */
+export function fieldPath(path: readonly PropertyKey[] | undefined): string {
+  return path?.length ? path.map((k) => quoteInput(String(k), 64)).join('.') : '(top level)'
+}
+
 /** Validates a value read from `file`, naming the file and the first failing field in one line. */
 export function validate<T extends z.ZodMiniType>(
   file: string,
@@ -25,8 +46,7 @@ export function validate<T extends z.ZodMiniType>(
   const result = schema.safeParse(value)
   if (!result.success) {
     const issue = result.error.issues[0]
-    const field = issue?.path.length ? issue.path.join('.') : '(top level)'
-    throw new ConfigError(file, `field "${field}": ${issue?.message ?? 'invalid'}`, next)
+    throw new ConfigError(file, `field "${fieldPath(issue?.path)}": ${issue?.message ?? 'invalid'}`, next)
   }
   return result.data
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini'
 import { PROFILE_NAME } from '../profiles/profile.js'
-import { jsonProblem } from '../validation.js'
+import { fieldPath, jsonProblem } from '../validation.js'
 
 // One JSON line each way per connection. Versioned so a laptop and a remote on different authkeep
 // releases fail with a clear `unsupported_version` instead of a confusing field error.
@@ -93,8 +93,7 @@ export function parseRequest(line: string): Parsed {
   const result = requestSchema.safeParse(json)
   if (!result.success) {
     const issue = result.error.issues[0]
-    const field = issue?.path.length ? issue.path.join('.') : '(top level)'
-    return fail('bad_request', `field "${field}": ${issue?.message ?? 'invalid'}`)
+    return fail('bad_request', `field "${fieldPath(issue?.path)}": ${issue?.message ?? 'invalid'}`)
   }
   return { ok: true, request: result.data }
 }

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client'
 import type { Profile } from '../profiles/profile.js'
+import { httpTimeoutSeconds } from './httpTimeout.js'
 import { jsonTokenRequests } from './jsonTokenRequests.js'
 
 /**
@@ -28,7 +29,7 @@ export function clientConfig(profile: Profile): oidc.Configuration {
   const urls = [server.issuer, ...Object.values(e)].filter((u): u is string => typeof u === 'string')
   if (urls.some((u) => u.startsWith('http:'))) oidc.allowInsecureRequests(config)
   if (profile.tokenRequestBody === 'json') config[oidc.customFetch] = jsonTokenRequests(e.token)
-  config.timeout = 30
+  config.timeout = httpTimeoutSeconds()
   return config
 }
 

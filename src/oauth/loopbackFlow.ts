@@ -61,7 +61,9 @@ export async function loopbackLogin(
           res.writeHead(404).end()
           return
         }
-        const ok = reqUrl.searchParams.has('code')
+        // Checked here, not only by openid-client, so a forged callback gets its own clear refusal.
+        const forged = reqUrl.searchParams.get('state') !== state
+        const ok = !forged && reqUrl.searchParams.has('code')
         res.writeHead(ok ? 200 : 400, { 'content-type': 'text/html; charset=utf-8', connection: 'close' })
         res.end(
           ok
@@ -69,7 +71,13 @@ export async function loopbackLogin(
             : page('Sign-in failed', 'See the terminal for details.'),
         )
         onRequest = (_req, r) => r.writeHead(410).end()
-        resolve(reqUrl)
+        if (!forged) return resolve(reqUrl)
+        reject(
+          new AuthkeepError(
+            'the state in the callback does not belong to this login, so it may come from someone else (possible CSRF); nothing was stored',
+            { next: `authkeep login --profile ${profile.name} --method loopback` },
+          ),
+        )
       }
       opts.signal?.addEventListener('abort', () => reject(opts.signal?.reason), { once: true })
     })

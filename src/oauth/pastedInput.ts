@@ -1,3 +1,5 @@
+import { quoteInput } from '../validation.js'
+
 /** What a person pasted back after approving in a browser. */
 export interface PastedAuthorization {
   code: string
@@ -31,7 +33,7 @@ export function parsePasted(input: string): PastedAuthorization {
     if (error) {
       const description = params.get('error_description')
       throw new PasteError(
-        `the browser came back with an error: ${error}${description ? ` (${description})` : ''}`,
+        `the browser came back with an error: ${quoteInput(error)}${description ? ` (${quoteInput(description, 200)})` : ''}`,
       )
     }
     const code = params.get('code')

@@ -24,9 +24,16 @@ export function readEnvironment(
     display: desktopOs ? !ssh : Boolean(env.DISPLAY || env.WAYLAND_DISPLAY),
     interactive,
     user: env.USER || env.LOGNAME || 'user',
-    sshServer:
-      sshParts.length === 4 && sshParts[2]
-        ? { host: sshParts[2], port: Number(sshParts[3]) || 22 }
-        : undefined,
+    sshServer: sshServerOf(sshParts),
   }
+}
+
+// sshd writes an IP address here; anything else (control characters, a stray token) is not shown in a hint.
+const SSH_HOST = /^[0-9A-Za-z.:%_-]{1,253}$/
+
+function sshServerOf(parts: string[]): Environment['sshServer'] {
+  const [, , host, portText] = parts
+  if (parts.length !== 4 || !host || !SSH_HOST.test(host)) return undefined
+  const port = Number(portText)
+  return { host, port: Number.isInteger(port) && port >= 1 && port <= 65_535 ? port : 22 }
 }

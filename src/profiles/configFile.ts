@@ -1,7 +1,7 @@
 import * as z from 'zod/mini'
 import { ConfigError, UsageError } from '../errors.js'
 import { readFileIfExists, writeFileAtomic } from '../stores/atomicFile.js'
-import { parseJson, validate } from '../validation.js'
+import { parseJson, quoteInput, validate } from '../validation.js'
 import { CLAUDE_CODE, CLAUDE_CODE_DEFAULTS } from './claudeCode.js'
 import type { Paths } from './paths.js'
 import { PROFILE_NAME, type Profile, type ProfileRecord, profileSchema, toProfile } from './profile.js'
@@ -25,7 +25,8 @@ export async function loadConfig(paths: Paths): Promise<Config> {
   const merged = validate(paths.configFile, withBuiltins(json), configSchema, fix)
   const profiles = new Map(Object.entries(merged.profiles).map(([name, p]) => [name, toProfile(name, p)]))
   // What is saved back is the file as written, without the built-in defaults merged in.
-  const raw = { ...merged, profiles: (json as { profiles: ConfigRecord['profiles'] }).profiles }
+  // A file without "profiles" (`{"version":1}`) is valid: it configures none.
+  const raw = { ...merged, profiles: (json as { profiles?: ConfigRecord['profiles'] }).profiles ?? {} }
   return { file: paths.configFile, raw, profiles }
 }
 
@@ -76,11 +77,13 @@ export function pickProfile(
   if (name !== undefined) {
     const profile = config.profiles.get(name)
     if (profile) return profile
+    // The name comes from argv or the environment, where a token pasted by mistake is not rare.
+    const shown = quoteInput(name)
     if (!PROFILE_NAME.test(name))
-      throw new UsageError(`"${name}" is not a valid profile name`, 'authkeep profile list')
+      throw new UsageError(`"${shown}" is not a valid profile name`, 'authkeep profile list')
     throw new UsageError(
-      `no profile named "${name}" in ${config.file}`,
-      `authkeep profile add ${name} --issuer URL --client-id ID`,
+      `no profile named "${shown}" in ${config.file}`,
+      shown === name ? `authkeep profile add ${name} --issuer URL --client-id ID` : 'authkeep profile list',
     )
   }
   const configured = configuredProfiles(config)

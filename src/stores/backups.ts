@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import * as z from 'zod/mini'
 import type { Paths } from '../profiles/paths.js'
-import { parseJsonFile } from '../validation.js'
+import { parseJsonFile, quoteInput } from '../validation.js'
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
 import { type Credential, secretsOf, secretsSchema } from './credential.js'
 import type { CredentialStore } from './credentialStore.js'
@@ -110,8 +110,9 @@ export async function listBackups(paths: Paths, profile?: string): Promise<Backu
         id: backupId(file),
         file,
         profile: p,
-        reason: backup?.reason ?? 'unreadable',
-        created_at: backup?.created_at ?? '',
+        // Shown one per line by `backups`: a hand-edited file must not break the list or show a token.
+        reason: backup ? quoteInput(backup.reason, 40) : 'unreadable',
+        created_at: backup ? quoteInput(backup.created_at, 40) : '',
       })
     }
   }

@@ -3,7 +3,6 @@ import { realpathSync } from 'node:fs'
 import { realpath, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as z from 'zod/mini'
-import { withFileLock } from '../lock/fileLock.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
@@ -123,9 +122,12 @@ export function createClaudeCodeStore({
         accessToken: access === undefined ? undefined : new Secret(access),
         refreshToken: refresh === undefined ? undefined : new Secret(refresh),
         idToken: undefined,
-        scope: Array.isArray(o.scopes) ? o.scopes.join(' ') : undefined,
-        expiresAt: o.expiresAt === undefined ? undefined : new Date(o.expiresAt),
-        refreshExpiresAt: o.refreshTokenExpiresAt ? new Date(o.refreshTokenExpiresAt) : undefined,
+        // Only the strings: an element such as {"toString":null} would make join() throw.
+        scope: Array.isArray(o.scopes)
+          ? o.scopes.filter((s): s is string => typeof s === 'string').join(' ')
+          : undefined,
+        expiresAt: timeAt(o.expiresAt),
+        refreshExpiresAt: o.refreshTokenExpiresAt ? timeAt(o.refreshTokenExpiresAt) : undefined,
         // Claude's file has no issue time; its modification time is when the tokens were written.
         obtainedAt: mtime,
         updatedAt: mtime,
@@ -164,6 +166,8 @@ export function createClaudeCodeStore({
       const target = await realpath(file).catch(() => file)
       const content = JSON.stringify(next)
       // Claude Code saves its file under this lock (stale 15 s); taking it keeps the two writers apart.
+      // Loaded here: reading, which every command does, needs no lock library.
+      const { withFileLock } = await import('../lock/fileLock.js')
       await withFileLock(join(configDir, '.storage-write.lock'), { timeoutMs: 10_000, staleMs: 15_000 }, () =>
         writeFileAtomic(target, content),
       )
@@ -182,6 +186,16 @@ export function createClaudeCodeStore({
       await unlinkIfThere(sidecarFile)
     },
   }
+}
+
+/**
+ * A number of milliseconds as a Date, or undefined beyond what a Date holds (±8.64e15): an Invalid Date
+ * would throw wherever it is printed, and an unknown expiry simply makes the token due, so it is refreshed.
+ */
+function timeAt(ms: number | null | undefined): Date | undefined {
+  if (ms === undefined || ms === null) return undefined
+  const d = new Date(ms)
+  return Number.isNaN(d.getTime()) ? undefined : d
 }
 
 async function unlinkIfThere(file: string): Promise<void> {

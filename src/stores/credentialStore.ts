@@ -1,4 +1,4 @@
-import { stat, unlink } from 'node:fs/promises'
+import { lstat, realpath, unlink } from 'node:fs/promises'
 import { AuthkeepError, ConfigError } from '../errors.js'
 import { credentialFile, credentialLock, type Paths } from '../profiles/paths.js'
 import { parseJsonFile } from '../validation.js'
@@ -101,9 +101,18 @@ export function createCredentialStore(paths: Paths, keyring: () => Keyring): Cre
   }
 }
 
-/** A record others can read, or one owned by someone else, is refused rather than used. */
+/** A record others can read, one owned by someone else, or a symbolic link is refused rather than used. */
 async function assertPrivate(file: string, profile: string): Promise<void> {
-  const s = await stat(file)
+  const s = await lstat(file)
+  if (s.isSymbolicLink()) {
+    // The link's target may be anyone's file, and the next atomic write would replace the link anyway.
+    const target = await realpath(file).catch(() => undefined)
+    throw new ConfigError(
+      file,
+      `is a symbolic link${target ? ` to ${target}` : ''}; authkeep keeps its records as its own files`,
+      target ? `cp --remove-destination ${target} ${file} && chmod 600 ${file}` : `rm ${file}`,
+    )
+  }
   const uid = process.getuid?.()
   if (uid !== undefined && s.uid !== uid) {
     throw new ConfigError(file, `owned by uid ${s.uid}, not by you (uid ${uid})`, `sudo chown ${uid} ${file}`)

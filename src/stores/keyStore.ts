@@ -47,6 +47,12 @@ export interface KeyStore {
 
 const account = (profile: string) => `key:${profile}`
 
+/** Only informs a warning: a value that is no time is treated as no expiry rather than an Invalid Date. */
+function dateOrUndefined(text: string | undefined): Date | undefined {
+  const d = text ? new Date(text) : undefined
+  return d && !Number.isNaN(d.getTime()) ? d : undefined
+}
+
 export function createKeyStore(paths: Paths, keyring: () => Keyring): KeyStore {
   const file = (profile: string) => join(paths.stateDir, 'keys', `${profile}.json`)
   return {
@@ -61,7 +67,7 @@ export function createKeyStore(paths: Paths, keyring: () => Keyring): KeyStore {
         kind: r.kind,
         value,
         secretsIn: r.secrets_in,
-        expiresAt: r.expires_at ? new Date(r.expires_at) : undefined,
+        expiresAt: dateOrUndefined(r.expires_at),
       }
     },
     async set(profile, key, preference, now) {

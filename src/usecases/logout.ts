@@ -12,7 +12,7 @@ export interface LogoutResult {
   backup: string | undefined
 }
 
-/** RFC 7009 revocation where the server offers it, then a 0600 backup, then removal of the record. */
+/** A 0600 backup, then removal of the record, then RFC 7009 revocation where the server offers it. */
 export async function logout(
   deps: Deps,
   profile: Profile,
@@ -28,6 +28,9 @@ export async function logout(
       deps.clock.now(),
     )
     if (!backup) return { loggedIn: false, revoked: 'no-token', backup }
+    // Cleared before revoking: a logout killed in between leaves no login here (the backup holds it),
+    // never a stored token the server has already revoked, which `token` would hand out as valid.
+    await store.remove(profile.name, credential?.secretsIn)
     let revoked: LogoutResult['revoked'] = 'no-token'
     const token = credential?.refreshToken ?? credential?.accessToken
     if (token && !profile.endpoints.revocation) revoked = 'no-endpoint'
@@ -45,7 +48,6 @@ export async function logout(
         revoked = 'failed'
       }
     }
-    await store.remove(profile.name, credential?.secretsIn)
     return { loggedIn: true, revoked, backup }
   })
 }

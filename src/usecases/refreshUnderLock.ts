@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises'
 import * as oidc from 'openid-client'
 import type { Deps } from '../deps.js'
 import { LoginRequiredError } from '../errors.js'
@@ -6,6 +7,7 @@ import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { DEFAULT_RETRY, withRetry } from '../oauth/retry.js'
 import { credentialFromTokens, isFresh } from '../oauth/tokenResponse.js'
 import type { Profile } from '../profiles/profile.js'
+import { assertRoomFor } from '../stores/atomicFile.js'
 import type { Credential } from '../stores/credential.js'
 import { withCredentialLock } from './credentialLock.js'
 import { type TokenResult, usable } from './getToken.js'
@@ -38,6 +40,10 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
       `the access token of profile "${profile.name}" expired and there is no refresh token`,
     )
   }
+  // A rotated refresh token that cannot be saved is gone for good: make sure it could be, first.
+  const store = deps.storeFor(profile)
+  const file = store.recordFile(profile.name)
+  await assertRoomFor(file, 2 * ((await stat(file).catch(() => undefined))?.size ?? 0) + 4096)
   const config = clientConfig(profile)
   let tokens: oidc.TokenEndpointResponse
   try {

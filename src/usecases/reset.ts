@@ -8,8 +8,8 @@ export interface ResetResult {
 }
 
 /**
- * The manual cure, made safe: back up → revoke at the server where possible → remove the credential and
- * its stale state → log in again headlessly. Logout does the first three under the lock, so nothing is
+ * The manual cure, made safe: back up → remove the credential and its stale state → revoke at the server
+ * where possible → log in again headlessly. Logout does the first three under the lock, so nothing is
  * removed without a backup; a failed login leaves the backup to restore.
  */
 export async function reset(deps: Deps, profile: Profile, input: LoginInput): Promise<ResetResult> {

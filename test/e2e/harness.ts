@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path'
 import type { AuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
 
-export const BIN = resolve(import.meta.dirname, '../../bin/authkeep.mjs')
+export const BIN = resolve(import.meta.dirname, '../../bin/authkeep.cjs')
 
 export interface Result {
   code: number | null

@@ -1,0 +1,63 @@
+import { isFresh } from '../oauth/tokenResponse.js'
+import { loadConfig, pickProfile } from '../profiles/configFile.js'
+import { resolvePaths } from '../profiles/paths.js'
+import { claudeConfigDir, createClaudeCodeStore } from '../stores/claudeCodeStore.js'
+import { createCredentialStore } from '../stores/credentialStore.js'
+import { usable } from '../usecases/getToken.js'
+
+/**
+ * The profile `authkeep token` was given, when its arguments are ones the fast path understands exactly
+ * as commander would (`token`, `token --profile NAME`, `token --profile=NAME`); `null` for anything else.
+ */
+export function fastTokenArgs(argv: readonly string[]): { profile: string | undefined } | null {
+  if (argv[0] !== 'token') return null
+  if (argv.length === 1) return { profile: undefined }
+  const [, flag, value] = argv
+  if (argv.length === 2 && flag?.startsWith('--profile=')) return { profile: flag.slice('--profile='.length) }
+  // A value that looks like a flag (`--help`, `--`) is commander's to interpret.
+  if (argv.length === 3 && flag === '--profile' && value !== undefined && !value.startsWith('-')) {
+    return { profile: value }
+  }
+  return null
+}
+
+/**
+ * os.homedir(), as main.ts uses it: on POSIX that is $HOME whenever it is set (even empty), so node:os,
+ * a measurable share of this path's start-up, is loaded only without one.
+ */
+function homeDir(env: NodeJS.ProcessEnv): string {
+  return env.HOME ?? process.getBuiltinModule('node:os').homedir()
+}
+
+const keyringOnFullPath = (): never => {
+  throw new Error('secrets in the keyring are read by the full command')
+}
+
+/**
+ * `authkeep token` when the stored access token is fresh: the same config and record validation and the
+ * same freshness rule as the full command, without commander, the ports or the host fingerprint.
+ * Returns the token to print, or undefined when the full command must run instead: a refresh is due,
+ * a token agent is forwarded, the secrets are in the keyring, or anything at all went wrong (the full
+ * command then reports it in its own words). Reads only; never writes.
+ */
+export async function freshToken(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const args = fastTokenArgs(argv)
+  if (!args || env.AUTHKEEP_AGENT_SOCK) return undefined
+  try {
+    const home = homeDir(env)
+    const paths = resolvePaths(env, home)
+    const profile = pickProfile(await loadConfig(paths), args.profile, env, 'token')
+    const store =
+      profile.kind === 'claude-code'
+        ? createClaudeCodeStore({ configDir: claudeConfigDir(profile, env, home), host: '' })
+        : createCredentialStore(paths, keyringOnFullPath)
+    const credential = usable(profile, await store.read(profile.name))
+    if (!isFresh(credential, new Date(), profile.refreshMarginSeconds)) return undefined
+    return credential.accessToken?.reveal()
+  } catch {
+    return undefined
+  }
+}
