@@ -54,8 +54,10 @@ export const agentRun: Run<AgentOptions> = async (deps, opts) => {
       `export AUTHKEEP_AGENT_SOCK=${socketPath}\n` +
       'Forward it with: authkeep ssh user@host   (Ctrl-C stops the agent)\n',
   )
+  // `on`, not `once`: a handler that removes itself leaves proper-lockfile's signal-exit alone on the
+  // signal, and it re-raises it, killing the agent before it removes its socket.
   const signal = await new Promise<NodeJS.Signals>((done) => {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, () => done(s))
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => done(s))
   })
   await server.close()
   deps.io.err(`authkeep agent: stopped (${signal}); ${socketPath} removed\n`)

@@ -19,15 +19,19 @@ export const keepaliveRunRun: Run<KeepaliveRunOptions> = async (deps, opts) => {
   if (opts.once) return keepAliveOnce(deps, options)
   const daemon = await startKeepAlive(deps, options)
   await new Promise<void>((resolve) => {
+    let stopping = false
+    // The handlers stay registered until the process exits: proper-lockfile's signal-exit re-raises a
+    // signal it sees no other listener for, which would kill the daemon in the middle of stopping.
     const stop = () => {
-      process.off('SIGTERM', stop)
-      process.off('SIGINT', stop)
-      process.off('SIGHUP', daemon.reload)
+      if (stopping) return
+      stopping = true
       void daemon.stop().then(resolve)
     }
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
-    process.on('SIGHUP', daemon.reload)
+    process.on('SIGHUP', () => {
+      if (!stopping) daemon.reload()
+    })
   })
   return ExitCode.ok
 }
