@@ -7,8 +7,9 @@ import { addProfile, deviceLogin, runCli, sandbox, spawnCli } from './harness.js
 
 const TRIALS = Number(process.env.AUTHKEEP_CRASH_TRIALS ?? 12)
 // Independent sandboxes run side by side: a kill that leaves the lock behind costs its lane the 10 s
-// stale period (as it would cost a user), and lanes keep the whole test short.
-const LANES = 4
+// stale period (as it would cost a user), and lanes keep the whole test short. Lanes mostly wait out
+// stale locks, so a campaign-sized run can afford many more of them than there are cores.
+const LANES = TRIALS > 100 ? 16 : 4
 
 let server: AuthServer
 before(async () => {
