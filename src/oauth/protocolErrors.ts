@@ -16,7 +16,13 @@ export interface ServerFailure {
   description: string | undefined
   retryAfterSeconds: number | undefined
   transient: boolean
+  /** The server's TLS certificate failed verification here: retrying cannot help, a CA or the clock can. */
+  untrustedCertificate?: true
 }
+
+// Node's and OpenSSL's verification failures (SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+// CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID…), as opposed to a handshake that timed out or was reset.
+const CERTIFICATE = /CERT|SIGNATURE/
 
 function responseOf(err: unknown): Response | undefined {
   for (let e = err as { cause?: unknown; response?: unknown } | undefined, i = 0; e && i < 5; i++) {
@@ -36,7 +42,7 @@ function networkCode(err: unknown): string | undefined {
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout'
     if (
       typeof e.code === 'string' &&
-      /^(E[A-Z_]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)$/.test(e.code)
+      /^(E[A-Z_]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|[A-Z_]*(CERT|SIGNATURE)[A-Z_]*)$/.test(e.code)
     ) {
       return e.code
     }
@@ -64,6 +70,9 @@ export function describeFailure(err: unknown): ServerFailure | undefined {
     }
   }
   const net = networkCode(err)
+  if (net && CERTIFICATE.test(net)) {
+    return { ...base, error: undefined, description: net, transient: false, untrustedCertificate: true }
+  }
   if (net) return { ...base, error: undefined, description: net, transient: true }
   if (status !== undefined || (err as { code?: string })?.code?.startsWith('OAUTH_')) {
     return {
@@ -89,6 +98,12 @@ export function toAuthkeepError(err: unknown, ctx: ErrorContext): unknown {
       ctx.profile,
       `the server no longer accepts the login of profile "${ctx.profile}" (invalid_grant${f.description ? `: ${f.description}` : ''})`,
       err,
+    )
+  }
+  if (f.untrustedCertificate) {
+    return new AuthkeepError(
+      `could not ${ctx.action} for profile "${ctx.profile}": the server's TLS certificate is not trusted here (${f.description}); behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to its CA file`,
+      { next: `authkeep doctor --online --profile ${ctx.profile}`, cause: err },
     )
   }
   const what = f.error

@@ -48,6 +48,8 @@ interface Row {
   retries: number
   retryLine?: RegExp
   message?: RegExp
+  /** The command the error ends with, when not the one its exit code usually names (NEXT). */
+  next?: string
   record: RecordOutcome
 }
 
@@ -228,9 +230,11 @@ const ROWS: Row[] = [
       await writeFile(sb.recordFile('tls'), JSON.stringify(record, null, 2), { mode: 0o600 })
       return 'tls'
     },
-    code: 6,
-    retries: 2,
-    message: /SELF_SIGNED_CERT/,
+    // Retrying cannot fix trust: one attempt, then the way out.
+    code: 1,
+    retries: 0,
+    message: /TLS certificate is not trusted here \(\w*SELF_SIGNED_CERT\w*\).*NODE_EXTRA_CA_CERTS/,
+    next: 'authkeep doctor --online --profile tls',
     record: 'same',
   },
 ]
@@ -321,7 +325,7 @@ async function trial(server: AuthServer, row: Row): Promise<Problem[]> {
     if (row.code !== 0) {
       const lines = r.stderr.trim().split('\n')
       const last = lines.at(-1) ?? ''
-      const next = NEXT[row.code]?.(profile) ?? ''
+      const next = row.next ?? NEXT[row.code]?.(profile) ?? ''
       check('failure', r.stdout === '', `stdout on failure: ${r.stdout}`)
       check('failure', lines.length === row.retries + 1, `not one line (besides retries): ${r.stderr}`)
       check(
