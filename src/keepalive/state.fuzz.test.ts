@@ -3,14 +3,12 @@ import { dirname } from 'node:path'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
 import {
-  assertCleanError,
-  assertUnchanged,
   fileContent,
   isoArb,
   nastyString,
+  readsOrRejectsCleanly,
   runProperty,
   scratchDir,
-  snapshot,
   weirdNumber,
 } from '../../test/fuzz/kit.js'
 import { resolvePaths } from '../profiles/paths.js'
@@ -65,12 +63,6 @@ const validState = fc.record({
 test('keep-alive state: read, or a one-line ConfigError naming the file; nothing written', async () => {
   await runProperty(AREA, fileContent(validState), async (content) => {
     await writeFile(file, content, { mode: 0o600 })
-    const before = await snapshot(dir)
-    try {
-      await readState(paths)
-    } catch (err) {
-      assertCleanError(err, { names: file })
-    }
-    await assertUnchanged(dir, before)
+    await readsOrRejectsCleanly(dir, file, () => readState(paths))
   })
 })

@@ -3,14 +3,13 @@ import { after, test } from 'node:test'
 import fc from 'fast-check'
 import {
   assertCleanError,
-  assertUnchanged,
   Finding,
   fileContent,
   nastyString,
+  readsOrRejectsCleanly,
   runProperty,
   scratchDir,
   secretArb,
-  snapshot,
   weirdValue,
 } from '../../test/fuzz/kit.js'
 import { validate } from '../validation.js'
@@ -49,8 +48,7 @@ const validConfig = fc.record({
 
 async function checkFile(content: string | Uint8Array): Promise<void> {
   await writeFile(paths.configFile, content)
-  const before = await snapshot(dir)
-  try {
+  await readsOrRejectsCleanly(dir, paths.configFile, async () => {
     const config = await loadConfig(paths)
     if (!config.profiles.has('claude-code')) throw new Finding('failure', 'the built-in profile went missing')
     // What every command does next with a loaded config.
@@ -60,11 +58,7 @@ async function checkFile(content: string | Uint8Array): Promise<void> {
     } catch (err) {
       assertCleanError(err)
     }
-  } catch (err) {
-    if (err instanceof Finding) throw err
-    assertCleanError(err, { names: paths.configFile })
-  }
-  await assertUnchanged(dir, before)
+  })
 }
 
 test('config.json: loaded or a one-line ConfigError naming the file and field; nothing written', async () => {

@@ -3,17 +3,15 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
 import {
-  assertCleanError,
   assertDate,
   assertShowable,
-  assertUnchanged,
   Finding,
   fileContent,
   nastyString,
+  readsOrRejectsCleanly,
   runProperty,
   scratchDir,
   secretArb,
-  snapshot,
   weirdNumber,
 } from '../../test/fuzz/kit.js'
 import type { Profile } from '../profiles/profile.js'
@@ -56,9 +54,8 @@ async function check([content, sidecar]: [
   await chmod(file, 0o600)
   if (sidecar === undefined) await rm(join(configDir, SIDECAR), { force: true })
   else await writeFile(join(configDir, SIDECAR), sidecar, { mode: 0o600 })
-  const before = await snapshot(root)
   const store = createClaudeCodeStore({ configDir, host: 'here' })
-  try {
+  await readsOrRejectsCleanly(root, file, async () => {
     const c = await store.read('claude-code')
     if (c) {
       for (const k of ['expiresAt', 'refreshExpiresAt', 'obtainedAt', 'updatedAt'] as const)
@@ -66,11 +63,7 @@ async function check([content, sidecar]: [
       // What status prints of the login: the reason and host come from authkeep's sidecar file.
       if (c.stateReason !== undefined) assertShowable(c.stateReason.replace(/FUZZSECRET/g, ''), 'stateReason')
     }
-  } catch (err) {
-    if (err instanceof Finding) throw err
-    assertCleanError(err, { names: file })
-  }
-  await assertUnchanged(root, before)
+  })
 }
 
 test("Claude Code's credential file (and authkeep's sidecar): read or a one-line ConfigError naming the file; nothing written", async () => {

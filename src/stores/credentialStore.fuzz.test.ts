@@ -3,17 +3,15 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
 import {
-  assertCleanError,
   assertDate,
-  assertUnchanged,
   Finding,
   fileContent,
   isoArb,
   nearMissJson,
+  readsOrRejectsCleanly,
   runProperty,
   scratchDir,
   secretArb,
-  snapshot,
   weirdValue,
 } from '../../test/fuzz/kit.js'
 import { ConfigError } from '../errors.js'
@@ -62,17 +60,12 @@ function assertCredential(c: Credential): void {
 async function check([content, blob]: [string | Uint8Array, string | null]): Promise<void> {
   await writeFile(file, content)
   await chmod(file, 0o600)
-  const before = await snapshot(dir)
   const store = createCredentialStore(paths, () => readOnlyKeyring(blob))
-  try {
+  const where = (err: Error) => (err.message.includes('keyring') ? 'keyring authkeep/work' : file)
+  await readsOrRejectsCleanly(dir, where, async () => {
     const c = await store.read('work')
     if (c) assertCredential(c)
-  } catch (err) {
-    if (err instanceof Finding) throw err
-    const where = (err as Error).message.includes('keyring') ? 'keyring authkeep/work' : file
-    assertCleanError(err, { names: where })
-  }
-  await assertUnchanged(dir, before)
+  })
 }
 
 const blobArb = fc.oneof(

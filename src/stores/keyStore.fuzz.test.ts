@@ -2,18 +2,16 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
 import {
-  assertCleanError,
   assertDate,
-  assertUnchanged,
   Finding,
   fileContent,
   isoArb,
   nastyString,
   nearMissJson,
+  readsOrRejectsCleanly,
   runProperty,
   scratchDir,
   secretArb,
-  snapshot,
 } from '../../test/fuzz/kit.js'
 import { resolvePaths } from '../profiles/paths.js'
 import type { Keyring } from './keyring.js'
@@ -49,15 +47,10 @@ test('a key file: the key, or a one-line ConfigError naming the file; never an I
       const file = keys.file('claude-code')
       await mkdir(`${dir}/state/keys`, { recursive: true })
       await writeFile(file, content, { mode: 0o600 })
-      const before = await snapshot(dir)
-      try {
+      await readsOrRejectsCleanly(dir, file, async () => {
         const key = await keys.get('claude-code')
         if (key) assertDate(key.expiresAt, 'expiresAt')
-      } catch (err) {
-        if (err instanceof Finding) throw err
-        assertCleanError(err, { names: file })
-      }
-      await assertUnchanged(dir, before)
+      })
     },
   )
 })

@@ -23,7 +23,14 @@ import { promisify } from 'node:util'
 import { fingerprint } from '../../src/stores/claudeCodeStore.js'
 import { hostFingerprint } from '../../src/stores/hostId.js'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
-import { assertNoSecrets, CLAUDE_TEST_SCOPES, freePort, runCli, sandbox } from './harness.js'
+import {
+  assertNoSecrets,
+  CLAUDE_TEST_SCOPES,
+  claudeCredentialsFile,
+  freePort,
+  runCli,
+  sandbox,
+} from './harness.js'
 
 const hour = 3_600_000
 const day = 24 * hour
@@ -59,16 +66,7 @@ const MARK = { error: 'X', warning: '!', info: '-' }
 
 /** A healthy Claude Code login: a fresh access token, a refresh token, scopes as an array. */
 export function healthyClaudeFile(over: Record<string, unknown> = {}) {
-  return {
-    claudeAiOauth: {
-      accessToken: ACCESS,
-      refreshToken: REFRESH,
-      expiresAt: Date.now() + 8 * hour,
-      scopes: ['user:inference', 'user:profile'],
-      subscriptionType: 'pro',
-      ...over,
-    },
-  }
+  return claudeCredentialsFile({ accessToken: ACCESS, refreshToken: REFRESH, ...over })
 }
 
 /** One sandbox as a case sees it: Claude's files in CLAUDE_CONFIG_DIR, HOME and AUTHKEEP_HOME beside. */

@@ -182,6 +182,29 @@ export async function claudeSandbox(
 /** What a test server for the claude-code profile must offer: OpenID for oidc-provider, Claude's for Claude. */
 export const CLAUDE_TEST_SCOPES = ['openid', 'offline_access', 'user:inference', 'user:profile']
 
+/**
+ * Claude Code's `.credentials.json` as its login leaves it: a Pro login with Claude's own scopes, valid for
+ * 8 hours. `oauth` gives the tokens and overrides the rest (undefined drops a field); `extra` sits beside.
+ */
+export function claudeCredentialsFile(
+  oauth: { accessToken: string; refreshToken: string; [field: string]: unknown },
+  extra: Record<string, unknown> = {},
+) {
+  const { accessToken, refreshToken, ...rest } = oauth
+  return {
+    claudeAiOauth: {
+      // In the order Claude writes them: a test may cut the file short.
+      accessToken,
+      refreshToken,
+      expiresAt: Date.now() + 8 * 3_600_000,
+      scopes: CLAUDE_TEST_SCOPES.filter((s) => s.startsWith('user:')),
+      subscriptionType: 'pro',
+      ...rest,
+    },
+    ...extra,
+  }
+}
+
 /** Overrides the built-in claude-code profile's OAuth settings so it talks to the local server. */
 export async function pointClaudeProfileAt(server: AuthServer, authkeepHome: string): Promise<void> {
   await mkdir(authkeepHome, { recursive: true })

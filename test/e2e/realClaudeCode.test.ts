@@ -15,6 +15,7 @@ import {
   assertNoSecrets,
   BIN,
   CLAUDE_TEST_SCOPES,
+  claudeCredentialsFile,
   pasteLoginClaude,
   pointClaudeProfileAt,
   runCli,
@@ -173,15 +174,11 @@ test('the broken VPS: doctor names all three causes, reset logs in headlessly, C
   const cs = await claudeSandbox()
   try {
     const env = await authkeepFor(cs)
-    const broken = {
-      claudeAiOauth: {
-        accessToken: 'sk-ant-oat01-EXPIRED-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
-        refreshToken: 'sk-ant-ort01-DEAD-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
-        expiresAt: Date.now() - 3_600_000,
-        scopes: ['user:inference', 'user:profile'],
-        subscriptionType: 'pro',
-      },
-    }
+    const broken = claudeCredentialsFile({
+      accessToken: 'sk-ant-oat01-EXPIRED-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      refreshToken: 'sk-ant-ort01-DEAD-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+      expiresAt: Date.now() - 3_600_000,
+    })
     await cs.writeCredentials(broken)
     const shell = { ...env, ANTHROPIC_API_KEY: API_KEY }
 

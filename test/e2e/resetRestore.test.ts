@@ -7,6 +7,7 @@ import {
   addProfile,
   assertNoSecrets,
   CLAUDE_TEST_SCOPES,
+  claudeCredentialsFile,
   claudeSandbox,
   DEVICE_LINK,
   deviceLogin,
@@ -73,15 +74,14 @@ test('claude-code reset keeps what else Claude stores in the file, and the backu
   const sb = await claudeSandbox(server)
   try {
     await mkdir(sb.configDir, { recursive: true })
-    const broken = {
-      claudeAiOauth: {
+    const broken = claudeCredentialsFile(
+      {
         accessToken: 'sk-ant-oat01-OLDEXPIRED-xxxxxxxxxxxxxxxx',
         refreshToken: 'sk-ant-ort01-DEAD-yyyyyyyyyyyyyyyy',
         expiresAt: Date.now() - 3_600_000,
-        scopes: ['user:inference'],
       },
-      mcpOAuth: { srv: { token: 'kept' } },
-    }
+      { mcpOAuth: { srv: { token: 'kept' } } },
+    )
     await writeFile(sb.credentials, JSON.stringify(broken), { mode: 0o600 })
     const stderr = await pasteLoginClaude(sb.env, ['reset'])
     assert.match(stderr, /Backed up the old login to/)

@@ -165,6 +165,26 @@ export async function assertUnchanged(dir: string, before: string): Promise<void
   }
 }
 
+/** `read` succeeds or throws a clean error naming `names`, and leaves every file below `dir` as it was. */
+export async function readsOrRejectsCleanly(
+  dir: string,
+  // A function picks the name from the error, for a read that can fail at more than one place.
+  names: string | ((err: Error) => string) | undefined,
+  read: () => unknown,
+  // Runs whatever read's outcome, still under the nothing-written check; its errors are not excused.
+  opts: { afterwards?: () => Promise<void> | void } = {},
+): Promise<void> {
+  const before = await snapshot(dir)
+  try {
+    await read()
+  } catch (err) {
+    if (err instanceof Finding) throw err
+    assertCleanError(err, { names: typeof names === 'function' ? names(err as Error) : names })
+  }
+  await opts.afterwards?.()
+  await assertUnchanged(dir, before)
+}
+
 // ---- generators ----
 
 const TOKEN_CHARS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_']
