@@ -1,27 +1,39 @@
 #!/usr/bin/env node
-// `authkeep token` with a fresh stored token is the hot path (scripts call it before every request), so
-// a small read-only script (src/fast/token.ts, built to dist/fast-token.js with a V8 code cache) serves
-// it without loading the CLI. Everything else, and every case that script is not sure of, runs the full
-// CLI, which then says what it always said. CommonJS, because starting Node's ESM loader alone costs
-// about a seventh of a bare `node` start; bin/authkeep.mjs is the same program behind an ESM entry.
+// Runs the built CLI (dist/cli.js), and before it, for `authkeep token`, the hot path: a small read-only
+// script (src/fast/token.ts, built to dist/fast-token.js) that serves a fresh stored token without loading
+// the CLI. Every case that script is not sure of runs the full CLI, which then says what it always said.
+// Both are classic scripts run with the V8 code cache the build made for them (see scripts/build.mjs).
+// CommonJS, because starting Node's ESM loader alone costs about a seventh of a bare `node` start;
+// bin/authkeep.mjs is the same program behind an ESM entry.
 const { readFileSync, writeSync } = require('node:fs')
 const { join } = require('node:path')
 const { Script } = require('node:vm')
 
 const DIST = join(__dirname, '..', 'dist')
 
+/** Runs dist/NAME with its code cache when there is one; returns what it exports. */
+function runScript(name) {
+  const file = join(DIST, name)
+  const source = readFileSync(file, 'utf8')
+  let cachedData
+  try {
+    cachedData = readFileSync(join(DIST, /^\/\/ cache: (\S+)/.exec(source)?.[1] ?? '-'))
+  } catch {}
+  const module = { exports: {} }
+  new Script(source, { filename: file, cachedData }).runInThisContext()(
+    module.exports,
+    require,
+    module,
+    file,
+    DIST,
+  )
+  return module.exports
+}
+
 /** The token when the fast path can serve it; undefined (never an error) when the CLI must run. */
 async function fastToken(argv) {
   try {
-    const file = join(DIST, 'fast-token.js')
-    const source = readFileSync(file, 'utf8')
-    let cachedData
-    try {
-      cachedData = readFileSync(join(DIST, /^\/\/ cache: (\S+)/.exec(source)?.[1] ?? '-'))
-    } catch {}
-    const module = { exports: {} }
-    new Script(source, { filename: file, cachedData }).runInThisContext()(module.exports, require, module)
-    return await module.exports.freshToken(argv, process.env)
+    return await runScript('fast-token.js').freshToken(argv, process.env)
   } catch {
     return undefined
   }
@@ -40,6 +52,6 @@ function print(text) {
 
 const argv = process.argv.slice(2)
 ;(argv[0] === 'token' ? fastToken(argv) : Promise.resolve(undefined)).then((token) => {
-  if (token === undefined) return import('../dist/authkeep.js')
-  print(`${token}\n`)
+  if (token === undefined) runScript('cli.js')
+  else print(`${token}\n`)
 })

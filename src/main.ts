@@ -135,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
   return code
 }
 
-const code = await main(process.argv.slice(2))
-// Exit explicitly: idle keep-alive sockets from fetch would otherwise hold the process open for seconds.
-process.stdout.write('', () => process.exit(code))
+main(process.argv.slice(2)).then((code) => {
+  // Exit explicitly: idle keep-alive sockets from fetch would otherwise hold the process open for seconds.
+  process.stdout.write('', () => process.exit(code))
+})
