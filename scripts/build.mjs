@@ -109,6 +109,12 @@ function writeScript(result, name, sample) {
   const script = join(SCRATCH, name)
   writeFileSync(script, `// cache: ${cache}\n${body}\n`)
   withSampleLogin((home) => sample(script, join(SCRATCH, cache), home))
+  // A cache V8 turns down is silent: each start would compile again. Check it here, as bin/ will load it.
+  const check = `const { readFileSync } = require('node:fs')
+    const [script, cache] = process.argv.slice(1)
+    const s = new (require('node:vm').Script)(readFileSync(script, 'utf8'), { filename: script, cachedData: readFileSync(cache) })
+    if (s.cachedDataRejected) throw new Error('V8 rejected the code cache of ' + script)`
+  execFileSync(process.execPath, ['-e', check, script, join(SCRATCH, cache)], { stdio: 'inherit' })
 }
 
 /**
