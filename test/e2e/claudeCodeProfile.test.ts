@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
@@ -22,22 +22,17 @@ test("claude-code: a headless paste login writes Claude Code's own file in its e
   const sb = await claudeSandbox(server)
   try {
     // What Claude and others already keep there must survive.
-    await mkdir(sb.configDir, { recursive: true })
-    await writeFile(
-      sb.credentials,
-      JSON.stringify({
-        claudeAiOauth: {
-          accessToken: '',
-          refreshToken: '',
-          expiresAt: 0,
-          scopes: [],
-          subscriptionType: 'pro',
-          rateLimitTier: 'default_claude_pro',
-        },
-        mcpOAuth: { srv: { token: 'kept' } },
-      }),
-      { mode: 0o600 },
-    )
+    await sb.writeCredentials({
+      claudeAiOauth: {
+        accessToken: '',
+        refreshToken: '',
+        expiresAt: 0,
+        scopes: [],
+        subscriptionType: 'pro',
+        rateLimitTier: 'default_claude_pro',
+      },
+      mcpOAuth: { srv: { token: 'kept' } },
+    })
     const before = server.jsonTokenRequests
     const stderr = await pasteLoginClaude(sb.env)
     assert.match(stderr, /with the paste flow/)
@@ -112,14 +107,9 @@ test('claude-code: authkeep waits while Claude Code holds its refresh lock', asy
 test('claude-code: tokens Claude emptied after invalid_grant mean login required, exit 4', async () => {
   const sb = await claudeSandbox(server)
   try {
-    await mkdir(sb.configDir, { recursive: true })
-    await writeFile(
-      sb.credentials,
-      JSON.stringify({
-        claudeAiOauth: { accessToken: '', refreshToken: '', expiresAt: 0, scopes: ['user:inference'] },
-      }),
-      { mode: 0o600 },
-    )
+    await sb.writeCredentials({
+      claudeAiOauth: { accessToken: '', refreshToken: '', expiresAt: 0, scopes: ['user:inference'] },
+    })
     const r = await runCli(['token'], sb.env)
     assert.equal(r.code, 4)
     assert.match(r.stderr, /Claude Code emptied the tokens.*; run: authkeep login --profile claude-code\n$/)
@@ -136,7 +126,7 @@ test('claude-code: the last good login is kept, so a file Claude emptied can be 
     // What Claude Code does on invalid_grant: empty the tokens, keep the rest.
     const wiped = JSON.parse(good)
     Object.assign(wiped.claudeAiOauth, { accessToken: '', refreshToken: '', expiresAt: 0 })
-    await writeFile(sb.credentials, JSON.stringify(wiped), { mode: 0o600 })
+    await sb.writeCredentials(wiped)
 
     const list = JSON.parse((await runCli(['backups', '--json'], sb.env)).stdout).backups
     assert.ok(

@@ -169,14 +169,24 @@ export function freePort(): Promise<number> {
 }
 
 /** A sandbox whose claude-code profile points at the local server; Claude's files live in CLAUDE_CONFIG_DIR. */
-export async function claudeSandbox(
-  server: AuthServer,
-): Promise<Sandbox & { configDir: string; credentials: string }> {
+export async function claudeSandbox(server: AuthServer): Promise<
+  Sandbox & {
+    configDir: string
+    credentials: string
+    /** Writes Claude Code's credential file (0600, in a 0700 config dir) as Claude would. */
+    writeCredentials(json: unknown): Promise<void>
+  }
+> {
   const sb = await sandbox()
   const dir = join(sb.dir, 'claude')
+  const credentials = join(dir, '.credentials.json')
   sb.env.CLAUDE_CONFIG_DIR = dir
   await pointClaudeProfileAt(server, sb.env.AUTHKEEP_HOME as string)
-  return Object.assign(sb, { configDir: dir, credentials: join(dir, '.credentials.json') })
+  const writeCredentials = async (json: unknown) => {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await writeFile(credentials, JSON.stringify(json), { mode: 0o600 })
+  }
+  return Object.assign(sb, { configDir: dir, credentials, writeCredentials })
 }
 
 /** What a test server for the claude-code profile must offer: OpenID for oidc-provider, Claude's for Claude. */

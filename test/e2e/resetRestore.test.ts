@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
@@ -73,7 +73,6 @@ test('reset: backup → revoke → clear → headless login; backups lists it an
 test('claude-code reset keeps what else Claude stores in the file, and the backup holds the old login', async () => {
   const sb = await claudeSandbox(server)
   try {
-    await mkdir(sb.configDir, { recursive: true })
     const broken = claudeCredentialsFile(
       {
         accessToken: 'sk-ant-oat01-OLDEXPIRED-xxxxxxxxxxxxxxxx',
@@ -82,7 +81,7 @@ test('claude-code reset keeps what else Claude stores in the file, and the backu
       },
       { mcpOAuth: { srv: { token: 'kept' } } },
     )
-    await writeFile(sb.credentials, JSON.stringify(broken), { mode: 0o600 })
+    await sb.writeCredentials(broken)
     const stderr = await pasteLoginClaude(sb.env, ['reset'])
     assert.match(stderr, /Backed up the old login to/)
     const now = JSON.parse(await readFile(sb.credentials, 'utf8'))
