@@ -2,6 +2,7 @@ import type { Browser } from './ports/browser.js'
 import type { RunChild } from './ports/child.js'
 import type { Clock } from './ports/clock.js'
 import type { Environment } from './ports/environment.js'
+import type { Interrupts } from './ports/interrupts.js'
 import type { Io } from './ports/io.js'
 import type { Prompter } from './ports/prompter.js'
 import type { Paths } from './profiles/paths.js'
@@ -31,4 +32,6 @@ export interface Deps {
   home: string
   uid: number
   lockTimeoutMs: number
+  /** Holds off SIGINT/SIGTERM/SIGHUP while a refresh is between its request and its write. */
+  interrupts: Interrupts
 }

@@ -11,7 +11,10 @@ export const ExitCode = {
   doctorWarnings: 7,
   doctorErrors: 8,
   commandNotFound: 127,
+  // 128 + the signal's number, as a shell reports a command a signal ended.
+  hangUp: 129,
   cancelled: 130,
+  terminated: 143,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 

@@ -8,6 +8,7 @@ import { systemBrowser } from './ports/browser.js'
 import { systemRunChild } from './ports/child.js'
 import { systemClock } from './ports/clock.js'
 import { readEnvironment } from './ports/environment.js'
+import { type Interrupts, processInterrupts } from './ports/interrupts.js'
 import type { Io } from './ports/io.js'
 import { stdinPrompter } from './ports/prompter.js'
 import { resolvePaths } from './profiles/paths.js'
@@ -22,7 +23,7 @@ import { createKeyStore } from './stores/keyStore.js'
 declare const AUTHKEEP_VERSION: string
 
 /** The composition root: the only place that touches process streams, the real clock and the exit code. */
-function buildDeps(io: Io): Deps {
+function buildDeps(io: Io, interrupts: Interrupts): Deps {
   const env = process.env
   const home = homedir()
   const paths = resolvePaths(env, home)
@@ -66,6 +67,7 @@ function buildDeps(io: Io): Deps {
     home,
     uid: process.getuid?.() ?? -1,
     lockTimeoutMs: Number.isFinite(lockSeconds) && lockSeconds > 0 ? lockSeconds * 1000 : 30_000,
+    interrupts,
   }
 }
 
@@ -115,8 +117,9 @@ async function main(argv: string[]): Promise<number> {
   await useProxyFromEnv(process.env)
   let deps: Deps | undefined
   let code: number = ExitCode.ok
+  const interrupts = processInterrupts(process, io.err)
   const program = buildProgram(async (load, opts) => {
-    deps ??= buildDeps(io)
+    deps ??= buildDeps(io, interrupts)
     const run = await load()
     code = await run(deps, opts)
   }, AUTHKEEP_VERSION)
@@ -132,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     code = report(io, err)
   }
+  // A daemon or agent stopped by a signal may still be saving a refresh another request started.
+  await interrupts.settled()
   return code
 }
 

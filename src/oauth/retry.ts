@@ -23,13 +23,27 @@ export async function withRetry<T>(
       return await fn()
     } catch (err) {
       const failure = describeFailure(err)
-      if (!failure?.transient || attempt >= policy.attempts) throw err
+      // An interrupted command starts no new attempt: it ends with what it has.
+      if (!failure?.transient || attempt >= policy.attempts || signal?.aborted) throw err
       const backoff = policy.baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2)
       const asked = failure.retryAfterSeconds === undefined ? 0 : failure.retryAfterSeconds * 1000
       const delay = Math.min(policy.maxDelayMs, Math.max(backoff, asked))
       onRetry(delay, err)
-      await new Promise((resolve) => setTimeout(resolve, delay))
-      signal?.throwIfAborted()
+      await pause(delay, signal)
+      if (signal?.aborted) throw err
     }
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts meanwhile. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
 }

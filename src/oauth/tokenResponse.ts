@@ -1,11 +1,12 @@
 import type { TokenEndpointResponse } from 'openid-client'
 import { Secret } from '../secret.js'
 import type { Credential, SecretsLocation } from '../stores/credential.js'
+import { saneLifetime } from './lifetimes.js'
 
 /** Some servers (Keycloak, Claude's) say when the refresh token ends; RFC 6749 has no field for it. */
 function refreshExpiresIn(tokens: TokenEndpointResponse): number | undefined {
-  const v = tokens.refresh_expires_in ?? tokens.refresh_token_expires_in
-  return typeof v === 'number' && v > 0 ? v : undefined
+  const v = saneLifetime('refresh_expires_in', tokens.refresh_expires_in ?? tokens.refresh_token_expires_in)
+  return v.seconds !== undefined && v.seconds > 0 ? v.seconds : undefined
 }
 
 /**
@@ -23,8 +24,11 @@ export function credentialFromTokens(
   },
 ): Credential {
   const { now, previous } = ctx
-  const at = (seconds: number | undefined) =>
-    seconds === undefined ? undefined : new Date(now.getTime() + seconds * 1000)
+  // Clamped again here (the refresh path notes it at the wire): no lifetime may make an invalid date.
+  const at = (seconds: unknown) => {
+    const sane = saneLifetime('expires_in', seconds).seconds
+    return sane === undefined ? undefined : new Date(now.getTime() + Math.round(sane * 1000))
+  }
   const newRefresh = tokens.refresh_token !== undefined
   return {
     profile: ctx.profile,

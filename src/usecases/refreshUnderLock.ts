@@ -1,12 +1,14 @@
 import { stat } from 'node:fs/promises'
 import * as oidc from 'openid-client'
 import type { Deps } from '../deps.js'
-import { LoginRequiredError } from '../errors.js'
+import { CancelledError, LoginRequiredError, ServerUnavailableError } from '../errors.js'
 import { clientConfig } from '../oauth/client.js'
 import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { DEFAULT_RETRY, withRetry } from '../oauth/retry.js'
+import { refreshTokenIn, type TokenAnswers, watchTokenAnswers } from '../oauth/tokenAnswers.js'
 import { credentialFromTokens, isFresh } from '../oauth/tokenResponse.js'
 import type { Profile } from '../profiles/profile.js'
+import { Secret } from '../secret.js'
 import { assertRoomFor } from '../stores/atomicFile.js'
 import type { Credential } from '../stores/credential.js'
 import { withCredentialLock } from './credentialLock.js'
@@ -45,41 +47,111 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
   const file = store.recordFile(profile.name)
   await assertRoomFor(file, 2 * ((await stat(file).catch(() => undefined))?.size ?? 0) + 4096)
   const config = clientConfig(profile)
-  let tokens: oidc.TokenEndpointResponse
-  try {
-    tokens = await withRetry(
-      () =>
-        oidc.refreshTokenGrant(
-          config,
-          refreshToken.reveal(),
-          profile.refreshScope ? { scope: profile.refreshScope } : undefined,
-        ),
-      DEFAULT_RETRY,
-      (ms, err) =>
-        deps.io.err(
-          `authkeep: the token endpoint failed (${describeFailure(err)?.description ?? 'no details'}); retrying in ${(ms / 1000).toFixed(1)}s\n`,
-        ),
-    )
-  } catch (err) {
-    const mapped = toAuthkeepError(err, {
+  const watched = watchTokenAnswers(profile.endpoints.token, config[oidc.customFetch])
+  config[oidc.customFetch] = watched.fetch
+  const { answers } = watched
+  const kept = () =>
+    `the record of profile "${profile.name}" is as it was before this refresh; if the server had already replaced its refresh token, run: authkeep login --profile ${profile.name}`
+  // From the request leaving to the rotated token written, a signal waits: an exit in between spends the
+  // grant, and the next command would find only the refresh token the server no longer accepts.
+  return deps.interrupts.shield(async (interrupted) => {
+    if (interrupted.aborted)
+      throw new CancelledError(`the refresh of profile "${profile.name}" was not started`)
+    let tokens: oidc.TokenEndpointResponse
+    try {
+      tokens = await withRetry(
+        async () => {
+          answers.lastOk = undefined
+          try {
+            return await oidc.refreshTokenGrant(
+              config,
+              refreshToken.reveal(),
+              profile.refreshScope ? { scope: profile.refreshScope } : undefined,
+            )
+          } catch (err) {
+            // A 200 means the server took the refresh token: trying it again cannot work on a server that
+            // rotates, and on one that detects reuse it would revoke the whole grant.
+            throw answers.lastOk === undefined ? err : new UnreadableAnswer(err)
+          }
+        },
+        DEFAULT_RETRY,
+        (ms, err) =>
+          deps.io.err(
+            `authkeep: the token endpoint failed (${describeFailure(err)?.description ?? 'no details'}); retrying in ${(ms / 1000).toFixed(1)}s\n`,
+          ),
+        interrupted,
+      )
+    } catch (err) {
+      if (err instanceof UnreadableAnswer) return keepWhatCanBeKept(deps, profile, current, answers, err)
+      const mapped = toAuthkeepError(err, {
+        profile: profile.name,
+        action: 'refresh the token',
+        next: `authkeep refresh --profile ${profile.name}`,
+      })
+      if (mapped instanceof LoginRequiredError)
+        await markLoginRequired(deps, profile, current, mapped.message)
+      throw mapped
+    }
+    for (const note of answers.notes)
+      deps.io.err(`authkeep: profile "${profile.name}": the server's ${note}\n`)
+    const next = credentialFromTokens(tokens, {
       profile: profile.name,
-      action: 'refresh the token',
-      next: `authkeep refresh --profile ${profile.name}`,
+      now: deps.clock.now(),
+      host: deps.host,
+      secretsIn: current.secretsIn,
+      previous: current,
     })
-    if (mapped instanceof LoginRequiredError) await markLoginRequired(deps, profile, current, mapped.message)
-    throw mapped
+    // Written even if a stale-lock takeover happened meanwhile: the old refresh token is spent, so this
+    // new grant is the only one left worth keeping.
+    await store.write(next)
+    return next
+  }, kept)
+}
+
+/** A 200 from the token endpoint that openid-client could not accept. */
+class UnreadableAnswer extends Error {
+  constructor(cause: unknown) {
+    super((cause as Error)?.message ?? String(cause))
+    Object.defineProperty(this, 'cause', { value: cause, enumerable: false })
   }
-  const next = credentialFromTokens(tokens, {
-    profile: profile.name,
-    now: deps.clock.now(),
+}
+
+/**
+ * The server answered 200, so the old refresh token is likely spent, but the answer could not be used.
+ * A new refresh token that can still be read from it is kept (without the access token nobody checked),
+ * so the next refresh uses it; with none, the record is kept and marked as needing a login.
+ */
+async function keepWhatCanBeKept(
+  deps: Deps,
+  profile: Profile,
+  current: Credential,
+  answers: TokenAnswers,
+  err: UnreadableAnswer,
+): Promise<never> {
+  const why = `the server answered the refresh of profile "${profile.name}" with HTTP 200, but its answer could not be read (${err.message})`
+  const rotated = refreshTokenIn(answers.lastOk)
+  answers.lastOk = undefined
+  if (!rotated) {
+    const message = `${why}; the refresh token it replaced may be spent, so the login is marked as needing a new one`
+    await markLoginRequired(deps, profile, current, message)
+    throw new LoginRequiredError(profile.name, message, err)
+  }
+  const now = deps.clock.now()
+  await deps.storeFor(profile).write({
+    ...current,
+    accessToken: undefined,
+    expiresAt: undefined,
+    refreshToken: new Secret(rotated),
+    refreshExpiresAt: undefined,
+    obtainedAt: now,
+    updatedAt: now,
     host: deps.host,
-    secretsIn: current.secretsIn,
-    previous: current,
   })
-  // Written even if a stale-lock takeover happened meanwhile: the old refresh token is spent, so this
-  // new grant is the only one left worth keeping.
-  await deps.storeFor(profile).write(next)
-  return next
+  throw new ServerUnavailableError(
+    `${why}; the new refresh token in it was kept for the next refresh`,
+    `authkeep refresh --profile ${profile.name}`,
+    err,
+  )
 }
 
 /** Keeps the record, so what was there can still be seen and restored; only marks it as needing login. */

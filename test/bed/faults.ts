@@ -8,6 +8,10 @@ export type Fault =
   | { kind: 'slowBody'; ms: number }
   | { kind: 'malformed' }
   | { kind: 'missingFields' }
+  // The provider's real 200 answer (a rotated refresh token), held back until `release` settles.
+  | { kind: 'held'; release: Promise<unknown> }
+  // The provider's real 200 answer, rewritten before it leaves: odd lifetimes, a body cut short.
+  | { kind: 'rewrite'; edit: (body: string) => string }
 
 export interface FaultRule {
   fault: Fault
@@ -50,7 +54,7 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body)
 }
 
-// Faults other than delay and slowBody answer by themselves and never reach the provider, so
+// Faults other than delay, slowBody, held and rewrite answer by themselves and never reach the provider, so
 // no grant is consumed: a retry with the same refresh token still works, as after a real blip.
 export function serveFault(
   fault: Fault,
@@ -65,6 +69,22 @@ export function serveFault(
       return
     case 'slowBody':
       holdBody(res, (body, end) => dribble(res, body, fault.ms, timers, end))
+      pass(req, res)
+      return
+    case 'held':
+      holdBody(res, (body, end) => {
+        if (res.statusCode !== 200) return end(body)
+        void fault.release.finally(() => end(body))
+      })
+      pass(req, res)
+      return
+    case 'rewrite':
+      holdBody(res, (body, end) => {
+        if (res.statusCode !== 200) return end(body)
+        const out = Buffer.from(fault.edit(body.toString('utf8')))
+        res.setHeader('content-length', out.length)
+        end(out)
+      })
       pass(req, res)
       return
     default:

@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { type LogEntry, startAgentServer } from '../../agent/server.js'
 import { clearStaleSocket, defaultSocketPath, prepareSocketDir } from '../../agent/socketPath.js'
 import { ExitCode } from '../../errors.js'
+import { STOP_SIGNALS, type StopSignal } from '../../ports/interrupts.js'
 import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import type { Profile } from '../../profiles/profile.js'
 import { agentService, type Confirm } from '../../usecases/agentServe.js'
@@ -54,10 +55,9 @@ export const agentRun: Run<AgentOptions> = async (deps, opts) => {
       `export AUTHKEEP_AGENT_SOCK=${socketPath}\n` +
       'Forward it with: authkeep ssh user@host   (Ctrl-C stops the agent)\n',
   )
-  // `on`, not `once`: a handler that removes itself leaves proper-lockfile's signal-exit alone on the
-  // signal, and it re-raises it, killing the agent before it removes its socket.
-  const signal = await new Promise<NodeJS.Signals>((done) => {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => done(s))
+  // A refresh a request started is saved before the agent exits (close waits for open connections).
+  const signal = await new Promise<StopSignal>((done) => {
+    for (const s of STOP_SIGNALS) deps.interrupts.handle(s, () => done(s))
   })
   await server.close()
   deps.io.err(`authkeep agent: stopped (${signal}); ${socketPath} removed\n`)

@@ -17,22 +17,18 @@ export const keepaliveRunRun: Run<KeepaliveRunOptions> = async (deps, opts) => {
     backoff: { minMs: opts.backoffMin * 1000, maxMs: opts.backoffMax * 1000 },
   }
   if (opts.once) return keepAliveOnce(deps, options)
-  const daemon = await startKeepAlive(deps, options)
-  await new Promise<void>((resolve) => {
-    let stopping = false
-    // The handlers stay registered until the process exits: proper-lockfile's signal-exit re-raises a
-    // signal it sees no other listener for, which would kill the daemon in the middle of stopping.
-    const stop = () => {
-      if (stopping) return
-      stopping = true
-      void daemon.stop().then(resolve)
-    }
-    process.on('SIGTERM', stop)
-    process.on('SIGINT', stop)
-    process.on('SIGHUP', () => {
-      if (!stopping) daemon.reload()
-    })
+  // Taken before the first pass, which may already be refreshing: a stop then lets it save what it got.
+  let reload = () => {}
+  const stopAsked = new Promise<void>((resolve) => {
+    deps.interrupts.handle('SIGTERM', resolve)
+    deps.interrupts.handle('SIGINT', resolve)
   })
+  deps.interrupts.handle('SIGHUP', () => reload(), { stops: false })
+  const daemon = await startKeepAlive(deps, options)
+  reload = daemon.reload
+  await stopAsked
+  reload = () => {}
+  await daemon.stop()
   return ExitCode.ok
 }
 
