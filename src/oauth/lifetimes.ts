@@ -14,10 +14,12 @@ export function saneLifetime(
 ): { seconds: number | undefined; note: string | undefined } {
   if (value === undefined) return { seconds: undefined, note: undefined }
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN
-  const shown = typeof value === 'string' ? `"${value.slice(0, 40)}"` : String(value).slice(0, 40)
   if (!Number.isFinite(n) || (typeof value === 'string' && value.trim() === '')) {
-    return { seconds: undefined, note: `${field} ${shown} is not a number of seconds: ignored` }
+    // Not echoed: a server that mixes up its fields could put a token here.
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`
+    return { seconds: undefined, note: `${field} (${kind}) is not a number of seconds: ignored` }
   }
+  const shown = typeof value === 'string' ? `"${n}"` : String(n)
   if (n < 0) return { seconds: 0, note: `${field} ${shown} is negative: taken as 0` }
   if (n > MAX_LIFETIME_SECONDS) {
     return {

@@ -111,9 +111,27 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
 /** A 200 from the token endpoint that openid-client could not accept. */
 class UnreadableAnswer extends Error {
   constructor(cause: unknown) {
-    super((cause as Error)?.message ?? String(cause))
+    super(protocolReason(cause))
     Object.defineProperty(this, 'cause', { value: cause, enumerable: false })
   }
+}
+
+/**
+ * What oauth4webapi found wrong ("\"response\" body \"access_token\" property must be a string"), under
+ * openid-client's generic wrapper; never a JSON parser's message, which quotes the body and its tokens.
+ */
+function protocolReason(err: unknown): string {
+  let reason = 'an answer openid-client does not accept'
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 6;
+    i++
+  ) {
+    if (typeof e.code === 'string' && e.code.startsWith('OAUTH_') && typeof e.message === 'string')
+      reason = e.message
+    e = e.cause as typeof e
+  }
+  return reason
 }
 
 /**

@@ -27,6 +27,8 @@ type RecordOutcome =
   | 'marked'
   // a new grant that the server accepts
   | 'new'
+  // active, with the new refresh token read from an answer that failed to parse and no access token
+  | 'refreshKept'
 
 interface Trial {
   server: AuthServer
@@ -65,6 +67,11 @@ const status = (s: number, retryAfter?: number, body?: string): FaultRule['fault
   ...(retryAfter === undefined ? {} : { retryAfter }),
   ...(body === undefined ? {} : { body }),
 })
+
+/** The provider's real answer (the refresh token already rotated), edited on its way out. */
+const rewrite = (edit: (body: string) => string): FaultRule['fault'] => ({ kind: 'rewrite', edit })
+const UNREADABLE_200 =
+  /answered the refresh of profile "test" with HTTP 200, but its answer could not be read \(.+\); the refresh token it replaced may be spent/
 
 /** The client tries 3 times (DEFAULT_RETRY), so a persistent transient fault shows 2 retries. */
 const ROWS: Row[] = [
@@ -151,22 +158,68 @@ const ROWS: Row[] = [
     retries: 0,
     record: 'new',
   },
+  // A 200 means the server may have taken the refresh token: never retried (issue 9, item 2).
   {
     name: 'malformed JSON',
     fault: { fault: { kind: 'malformed' } },
-    code: 6,
-    retries: 2,
-    message: /not a valid token response/,
-    record: 'same',
+    code: 4,
+    retries: 0,
+    message: UNREADABLE_200,
+    record: 'marked',
   },
   {
     name: 'a 200 with missing fields',
     fault: { fault: { kind: 'missingFields' } },
-    code: 6,
-    retries: 2,
-    message: /not a valid token response/,
-    record: 'same',
+    code: 4,
+    retries: 0,
+    message: UNREADABLE_200,
+    record: 'marked',
   },
+  {
+    name: 'a 200 cut short after the server rotated',
+    fault: { fault: rewrite((body) => body.slice(0, body.length >> 1)) },
+    code: 4,
+    retries: 0,
+    message: UNREADABLE_200,
+    record: 'marked',
+  },
+  {
+    name: 'a 200 without access_token after the server rotated',
+    fault: { fault: rewrite((body) => JSON.stringify({ ...JSON.parse(body), access_token: undefined })) },
+    code: 6,
+    retries: 0,
+    message: /could not be read \(.*access_token.*\); the new refresh token in it was kept/,
+    record: 'refreshKept',
+  },
+  ...(
+    [
+      ['expires_in: 1e300', { expires_in: 1e300 }, /expires_in 1e\+300 is beyond ten years/],
+      ['expires_in: -60', { expires_in: -60 }, /expires_in -60 is negative: taken as 0/],
+      ['expires_in: 59.5', { expires_in: 59.5 }, undefined],
+      [
+        'expires_in: "soon"',
+        { expires_in: 'soon' },
+        /expires_in \(a string\) is not a number of seconds: ignored/,
+      ],
+      ['expires_in: "600"', { expires_in: '600' }, /expires_in "600" is a string: taken as 600/],
+      ['refresh_expires_in: 1e300', { refresh_expires_in: 1e300 }, /refresh_expires_in 1e\+300/],
+      ['refresh_expires_in: -1', { refresh_expires_in: -1 }, /refresh_expires_in -1 is negative/],
+      [
+        'refresh_token_expires_in: "x"',
+        { refresh_token_expires_in: 'x' },
+        /refresh_token_expires_in \(a string\) is not/,
+      ],
+    ] as const
+  ).map(
+    ([what, fields, note]): Row => ({
+      name: `${what} in a 200 after the server rotated`,
+      fault: { fault: rewrite((body) => JSON.stringify({ ...JSON.parse(body), ...fields })) },
+      code: 0,
+      retries: 0,
+      ...(note ? { message: note } : {}),
+      record: 'new',
+    }),
+  ),
   {
     name: 'invalid_grant (a refresh token another copy already used)',
     arrange: async ({ sb, secrets }) => {
@@ -322,6 +375,8 @@ async function trial(server: AuthServer, row: Row): Promise<Problem[]> {
       `${retries.length} retries, expected ${row.retries}: ${r.stderr}`,
     )
     if (row.retryLine) check('failure', row.retryLine.test(r.stderr), `no ${row.retryLine}: ${r.stderr}`)
+    if (row.code === 0 && row.message)
+      check('failure', row.message.test(r.stderr), `no note ${row.message}: ${r.stderr}`)
     if (row.code !== 0) {
       const lines = r.stderr.trim().split('\n')
       const last = lines.at(-1) ?? ''
@@ -343,6 +398,11 @@ async function trial(server: AuthServer, row: Row): Promise<Problem[]> {
         const same = ['access_token', 'refresh_token'].every((k) => afterRecord[k] === before[k])
         check('lost', same, 'the tokens changed though no grant arrived')
         check('failure', afterRecord.state === 'login_required', `state ${String(afterRecord.state)}`)
+      }
+      if (row.record === 'refreshKept') {
+        check('lost', afterRecord.refresh_token !== before.refresh_token, 'the new refresh token was dropped')
+        check('failure', afterRecord.access_token === undefined, 'an unchecked access token was kept')
+        check('failure', afterRecord.state === 'active', `state ${String(afterRecord.state)}`)
       }
       if (row.record === 'new') {
         check('failure', afterRecord.refresh_token !== before.refresh_token, 'no new refresh token')

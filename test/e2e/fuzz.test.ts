@@ -3,6 +3,7 @@
 import '../../src/agent/protocol.fuzz.test.js'
 import '../../src/keepalive/state.fuzz.test.js'
 import '../../src/oauth/pastedInput.fuzz.test.js'
+import '../../src/oauth/tokenAnswers.fuzz.test.js'
 import '../../src/ports/environment.fuzz.test.js'
 import '../../src/profiles/configFile.fuzz.test.js'
 import '../../src/stores/backups.fuzz.test.js'

@@ -38,8 +38,6 @@ const failing: Array<[string, Fault, RegExp]> = [
   ['a persistent 500', { kind: 'status', status: 500 }, /HTTP 500/],
   ['429 with Retry-After', { kind: 'status', status: 429, retryAfter: 1 }, /HTTP 429.*retry after 1s/],
   ['a connection reset', { kind: 'reset' }, /could not refresh the token/],
-  ['malformed JSON', { kind: 'malformed' }, /could not refresh the token/],
-  ['a 200 without access_token', { kind: 'missingFields' }, /could not refresh the token/],
 ]
 
 for (const [name, fault, message] of failing) {
@@ -60,5 +58,33 @@ for (const [name, fault, message] of failing) {
     }
     const recovered = await runCli(['token'], sb.env)
     assert.equal(recovered.code, 0, recovered.stderr)
+  })
+}
+
+// A 200 means the server may have rotated the refresh token: a retry would present a spent one.
+for (const [name, fault] of [
+  ['malformed JSON', { kind: 'malformed' }],
+  ['a 200 without access_token', { kind: 'missingFields' }],
+] as const) {
+  test(`${name}: not retried, exit 4, the record kept and marked as needing login`, async () => {
+    const before = await sb.readRecord('test')
+    server.injectFault({ fault })
+    server.resetCounts()
+    try {
+      const r = await runCli(['refresh', '--force'], sb.env)
+      assert.equal(r.code, 4, r.stderr)
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line, no retries: ${r.stderr}`)
+      assert.match(
+        r.stderr,
+        /HTTP 200, but its answer could not be read .*; run: authkeep login --profile test\n$/,
+      )
+      const after = await sb.readRecord('test')
+      assert.equal(after.refresh_token, before.refresh_token)
+      assert.equal(after.state, 'login_required')
+      assertNoSecrets([r.stderr, r.stdout], await secretsOf(sb))
+    } finally {
+      server.injectFault(null)
+    }
+    assert.equal((await deviceLogin(sb.env, (u) => approveWithHttp(u))).code, 0)
   })
 }
