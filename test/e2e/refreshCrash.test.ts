@@ -26,7 +26,10 @@ interface LaneResult {
   leaked: number
 }
 
-async function lane(trials: number): Promise<LaneResult> {
+// SIGINT, SIGTERM and SIGHUP let a refresh in flight finish and write (issue 9, item 1): never a re-login.
+const POLITE = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
+async function lane(trials: number, signals: readonly NodeJS.Signals[] = ['SIGKILL']): Promise<LaneResult> {
   const sb = await sandbox()
   const login = async () => assert.equal((await deviceLogin(sb.env, (u) => approveWithHttp(u))).code, 0)
   const result = { trials: 0, killedMidway: 0, relogins: 0, leaked: 0 }
@@ -49,10 +52,11 @@ async function lane(trials: number): Promise<LaneResult> {
       })
       child.stdin?.end()
       await sleep(whole * (0.1 + 0.85 * Math.random()))
-      child.kill('SIGKILL')
+      const signal = signals[Math.floor(Math.random() * signals.length)] as NodeJS.Signals
+      child.kill(signal)
       const killed = await child.output
       result.trials++
-      if (killed.signal === 'SIGKILL') result.killedMidway++
+      if (killed.signal !== null || [129, 130, 143].includes(killed.code ?? 0)) result.killedMidway++
       else whole = Math.min(whole, ended - started)
 
       const now = await sb.readRecord('test') // throws if the record were torn
@@ -80,6 +84,7 @@ async function lane(trials: number): Promise<LaneResult> {
       if (next.code === 4) {
         // Legitimate only when the server rotated the token and the process died before writing it.
         assert.ok(isOld, `login lost although the new grant was written: ${next.stderr}`)
+        assert.equal(signal, 'SIGKILL', `${signal} lost the login mid-refresh: ${killed.stderr}`)
         assert.match(next.stderr, /run: authkeep login --profile test/)
         await login()
         result.relogins++
@@ -112,4 +117,17 @@ test(`a refresh SIGKILLed at random points (${TRIALS} times) never leaves a torn
   )
   // Any failed trial fails an assertion above, so a printed line has no failures.
   console.log(`CAMPAIGN refresh trials=${trials} failures=0 lost=0 leaked=${leaked}`)
+})
+
+const POLITE_TRIALS = Math.max(8, Math.round(TRIALS / 4))
+test(`a refresh stopped by SIGINT/SIGTERM/SIGHUP at random points (${POLITE_TRIALS} times) never loses the login`, async () => {
+  const per = Math.ceil(POLITE_TRIALS / LANES)
+  const results = await Promise.all(Array.from({ length: LANES }, () => lane(per, POLITE)))
+  const trials = results.reduce((n, r) => n + r.trials, 0)
+  const killed = results.reduce((n, r) => n + r.killedMidway, 0)
+  const leaked = results.reduce((n, r) => n + r.leaked, 0)
+  assert.ok(killed >= (per * LANES) / 2, `most trials were stopped mid-run (${killed}/${per * LANES})`)
+  assert.equal(leaked, 0, 'no token in any output of the stopped or the following refresh')
+  console.log(`# refresh-signals: ${trials} trials, ${killed} stopped mid-run, no re-login`)
+  console.log(`CAMPAIGN refresh-signals trials=${trials} failures=0 lost=0 leaked=${leaked}`)
 })
