@@ -47,9 +47,12 @@ export class UsageError extends AuthkeepError {
 /** A config file or stored record that fails validation: names the file and the field. */
 export class ConfigError extends AuthkeepError {
   readonly file: string
+  /** What is wrong with the file, without its name. */
+  readonly detail: string
   constructor(file: string, detail: string, next?: string) {
     super(`${file}: ${detail}`, { exitCode: ExitCode.config, next })
     this.file = file
+    this.detail = detail
   }
 }
 

@@ -45,6 +45,8 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
   const file = store.recordFile(profile.name)
   await assertRoomFor(file, 2 * ((await stat(file).catch(() => undefined))?.size ?? 0) + 4096)
   const config = clientConfig(profile)
+  // A server may quote what it refused (its error_description), and the reason is stored for `status`.
+  const sent = [refreshToken, current.accessToken]
   let tokens: oidc.TokenEndpointResponse
   try {
     tokens = await withRetry(
@@ -57,7 +59,7 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
       DEFAULT_RETRY,
       (ms, err) =>
         deps.io.err(
-          `authkeep: the token endpoint failed (${describeFailure(err)?.description ?? 'no details'}); retrying in ${(ms / 1000).toFixed(1)}s\n`,
+          `authkeep: the token endpoint failed (${describeFailure(err, sent)?.description ?? 'no details'}); retrying in ${(ms / 1000).toFixed(1)}s\n`,
         ),
     )
   } catch (err) {
@@ -65,6 +67,7 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
       profile: profile.name,
       action: 'refresh the token',
       next: `authkeep refresh --profile ${profile.name}`,
+      secrets: sent,
     })
     if (mapped instanceof LoginRequiredError) await markLoginRequired(deps, profile, current, mapped.message)
     throw mapped
