@@ -56,6 +56,9 @@ export class ConfigError extends AuthkeepError {
   }
 }
 
+/** A file refused for where it is or who may read it (a link, an owner, a mode), not for what it holds. */
+export class UnsafeFileError extends ConfigError {}
+
 export class LoginRequiredError extends AuthkeepError {
   readonly profile: string
   constructor(profile: string, why: string, cause?: unknown) {

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import * as z from 'zod/mini'
-import { ConfigError } from '../errors.js'
+import { ConfigError, UnsafeFileError } from '../errors.js'
 import type { Paths } from '../profiles/paths.js'
 import { parseJsonFile, quoteInput } from '../validation.js'
 import { MAX_FILE_BYTES, readFileIfExists, writeFileAtomic } from './atomicFile.js'
@@ -28,8 +28,8 @@ export type Backup = z.output<typeof backupSchema>
 
 export interface BackupResult {
   credential: Credential | undefined
-  /** Why the file was backed up but could not be read as a credential (unsafe, or not valid). */
-  unread: string | undefined
+  /** Why the file was backed up but could not be read as a credential, and whether that was its place. */
+  unread: { why: string; unsafe: boolean } | undefined
   /** The backup file, or undefined when there was nothing to back up. */
   backup: string | undefined
 }
@@ -49,9 +49,12 @@ export async function backupExisting(
   const file = store.recordFile(profile)
   const content = await readFileIfExists(file)
   if (content === undefined) return { credential: undefined, unread: undefined, backup: undefined }
-  let unread: string | undefined
+  let unread: BackupResult['unread']
   const credential = await store.read(profile).catch((err: Error) => {
-    unread = err instanceof ConfigError ? err.detail : err.message
+    unread = {
+      why: err instanceof ConfigError ? err.detail : err.message,
+      unsafe: err instanceof UnsafeFileError,
+    }
     return undefined
   })
   const backup: Backup = {

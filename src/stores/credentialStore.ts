@@ -1,5 +1,5 @@
 import { lstat, realpath, stat, unlink } from 'node:fs/promises'
-import { AuthkeepError, ConfigError } from '../errors.js'
+import { AuthkeepError, ConfigError, UnsafeFileError } from '../errors.js'
 import { credentialFile, credentialLock, type Paths } from '../profiles/paths.js'
 import { parseJsonFile } from '../validation.js'
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
@@ -117,7 +117,7 @@ async function assertPrivate(file: string, profile: string): Promise<boolean> {
     const target = await realpath(file).catch(() => undefined)
     // Copying is the cure only for a link to a file (a device or a FIFO would be copied forever).
     const regular = (await stat(file).catch(() => undefined))?.isFile() === true
-    throw new ConfigError(
+    throw new UnsafeFileError(
       file,
       `is a symbolic link${target ? ` to ${target}` : ''}; authkeep keeps its records as its own files`,
       target && regular ? `cp --remove-destination ${target} ${file} && chmod 600 ${file}` : `rm ${file}`,
@@ -125,10 +125,14 @@ async function assertPrivate(file: string, profile: string): Promise<boolean> {
   }
   const uid = process.getuid?.()
   if (uid !== undefined && s.uid !== uid) {
-    throw new ConfigError(file, `owned by uid ${s.uid}, not by you (uid ${uid})`, `sudo chown ${uid} ${file}`)
+    throw new UnsafeFileError(
+      file,
+      `owned by uid ${s.uid}, not by you (uid ${uid})`,
+      `sudo chown ${uid} ${file}`,
+    )
   }
   if ((s.mode & 0o077) !== 0) {
-    throw new ConfigError(
+    throw new UnsafeFileError(
       file,
       `readable by other users (mode ${(s.mode & 0o777).toString(8)}); the tokens of profile "${profile}" may be exposed`,
       `chmod 600 ${file}`,

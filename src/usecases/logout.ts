@@ -4,7 +4,7 @@ import { clientConfig } from '../oauth/client.js'
 import { describeFailure } from '../oauth/protocolErrors.js'
 import { printable } from '../printable.js'
 import type { Profile } from '../profiles/profile.js'
-import { backupExisting, backupId } from '../stores/backups.js'
+import { type BackupResult, backupExisting, backupId } from '../stores/backups.js'
 import { withCredentialLock } from './credentialLock.js'
 
 export interface LogoutResult {
@@ -13,7 +13,7 @@ export interface LogoutResult {
   revoked: 'yes' | 'no-endpoint' | 'no-token' | 'failed' | 'unread'
   backup: string | undefined
   /** Why the record could not be read, when `revoked` is 'unread'. */
-  unread?: string
+  unread?: BackupResult['unread']
 }
 
 /** A 0600 backup, then removal of the record, then RFC 7009 revocation where the server offers it. */
@@ -59,9 +59,14 @@ export async function logout(
 }
 
 /**
- * What to tell when a refused record was removed unrevoked. Restoring writes the backup back as a
- * private file of this user's, which a second logout can then read and revoke.
+ * What to tell when a refused record was removed unrevoked. A record refused for its place (a link, an
+ * owner, a mode) holds a readable login: restoring writes it back as a private file of this user's,
+ * which a second logout reads and revokes. One that does not parse holds no token authkeep can find.
  */
 export function unrevoked(profile: string, result: LogoutResult): string {
-  return `NOT revoked at the server: its record could not be read (${printable(result.unread ?? '')}), so a token in it stays valid there until it expires; backup kept at ${result.backup}. To revoke it, run: authkeep restore ${backupId(result.backup ?? '')} && authkeep logout --profile ${profile}`
+  const why = printable(result.unread?.why ?? '')
+  const how = result.unread?.unsafe
+    ? `To revoke it, run: authkeep restore ${backupId(result.backup ?? '')} && authkeep logout --profile ${profile}`
+    : 'No token could be read from it to revoke: end the session at the provider if it held one'
+  return `NOT revoked at the server: its record could not be read (${why}), so a token in it stays valid there until it expires; backup kept at ${result.backup}. ${how}`
 }

@@ -20,7 +20,7 @@ export async function reset(deps: Deps, profile: Profile, input: LoginInput): Pr
   if (cleared.revoked === 'yes' || cleared.revoked === 'failed') deps.io.err(`${revoked[cleared.revoked]}\n`)
   if (cleared.revoked === 'unread') {
     deps.io.err(
-      `Did NOT revoke it at the server: its record could not be read (${printable(cleared.unread ?? '')}), so a token in it stays valid there until it expires.\n`,
+      `Did NOT revoke it at the server: its record could not be read (${printable(cleared.unread?.why ?? '')}), so a token in it stays valid there until it expires.\n`,
     )
   }
   deps.io.err(`Removed the stored credential of profile "${profile.name}"; signing in again.\n`)
