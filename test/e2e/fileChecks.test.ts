@@ -7,7 +7,6 @@ import { promisify } from 'node:util'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
 import {
-  AUTHORIZE_URL,
   addProfile,
   CLAUDE_TEST_SCOPES,
   claudeSandbox,
@@ -17,7 +16,6 @@ import {
   type Sandbox,
   sandbox,
   spawnCli,
-  waitForStderr,
 } from './harness.js'
 
 // Every file authkeep reads is looked at before it is opened: only a regular file of bounded size is
@@ -57,7 +55,8 @@ test('a FIFO in place of a record: status, token, refresh and logout answer at o
     const file = sb.recordFile('test')
     await mkdir(join(file, '..'), { recursive: true, mode: 0o700 })
     await mkfifo(file)
-    for (const args of [['status'], ['token'], ['refresh', '--force'], ['logout']]) {
+    const login = ['login', '--method', 'paste']
+    for (const args of [['status'], ['token'], ['refresh', '--force'], ['logout'], login]) {
       const r = await bounded(args, sb.env)
       assert.equal(r.code, 3, `${args.join(' ')}: ${r.stdout}${r.stderr}`)
       assert.match(r.stdout + r.stderr, /test\.json: is a FIFO \(named pipe\), not a regular file/)
@@ -136,14 +135,11 @@ test("as root, Claude's credential file linked to another user's file is refused
         /\.credentials\.json: is a symbolic link to a file owned by uid 65534, not by you \(uid 0\)/,
       )
     }
-    // A new login, approved by the person, is not written over their file either.
-    const child = spawnCli(['login', '--profile', 'claude-code', '--method', 'paste'], sb.env, BOUND_MS)
-    const [, url] = await waitForStderr(child, AUTHORIZE_URL)
-    const back = new URL((await approveWithHttp(url as string)).redirectedTo as string).searchParams
-    child.stdin?.end(`${back.get('code')}#${back.get('state')}\n`)
-    const login = await child.output
+    // A new login is refused before the person approves anything, not written over their file after.
+    const login = await bounded(['login', '--profile', 'claude-code', '--method', 'paste'], sb.env)
     assert.equal(login.code, 3, login.stderr)
     assert.match(login.stderr, /owned by uid 65534/)
+    assert.doesNotMatch(login.stderr, /Open this URL/)
     assert.equal(server.counts.refresh_token, 0, 'their grant was not used')
     assert.equal(await readFile(theirs, 'utf8'), before, 'their file is as it was')
     assert.equal((await stat(theirs)).uid, 65534, 'and still theirs')
