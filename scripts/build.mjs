@@ -90,13 +90,27 @@ function syncReads() {
     lstat: 'lstatSync',
     realpath: 'realpathSync.native',
   }
+  // A file opened for reading only (readFileIfExists checks what it opened): a handle over the sync calls.
+  const open = `export const open = async (path, flags) => {
+    const fs = require('node:fs')
+    if (typeof flags !== 'number' || (flags & fs.constants.O_ACCMODE) !== fs.constants.O_RDONLY)
+      throw new Error('the fast path only reads (fs.open for writing)')
+    const fd = fs.openSync(path, flags)
+    return {
+      read: async (buffer, offset, length, position) => ({ bytesRead: fs.readSync(fd, buffer, offset, length, position), buffer }),
+      stat: async () => fs.fstatSync(fd),
+      close: async () => fs.closeSync(fd),
+    }
+  }`
   // Functions only: importing anything else (`constants`) fails this build, loudly.
   return Object.entries(fsPromises)
     .filter(([name, value]) => name !== 'default' && typeof value === 'function')
     .map(([name]) =>
-      name in reads
-        ? `export const ${name} = async (...a) => require('node:fs').${reads[name]}(...a)`
-        : `export const ${name} = () => { throw new Error('the fast path only reads (fs.${name})') }`,
+      name === 'open'
+        ? open
+        : name in reads
+          ? `export const ${name} = async (...a) => require('node:fs').${reads[name]}(...a)`
+          : `export const ${name} = () => { throw new Error('the fast path only reads (fs.${name})') }`,
     )
     .join('\n')
 }

@@ -50,11 +50,17 @@ export class UsageError extends AuthkeepError {
 /** A config file or stored record that fails validation: names the file and the field. */
 export class ConfigError extends AuthkeepError {
   readonly file: string
+  /** What is wrong with the file, without its name. */
+  readonly detail: string
   constructor(file: string, detail: string, next?: string) {
     super(`${file}: ${detail}`, { exitCode: ExitCode.config, next })
     this.file = file
+    this.detail = detail
   }
 }
+
+/** A file refused for where it is or who may read it (a link, an owner, a mode), not for what it holds. */
+export class UnsafeFileError extends ConfigError {}
 
 export class LoginRequiredError extends AuthkeepError {
   readonly profile: string

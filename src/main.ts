@@ -11,6 +11,7 @@ import { readEnvironment } from './ports/environment.js'
 import { type Interrupts, processInterrupts } from './ports/interrupts.js'
 import type { Io } from './ports/io.js'
 import { stdinPrompter } from './ports/prompter.js'
+import { printable } from './printable.js'
 import { resolvePaths } from './profiles/paths.js'
 import { keepLastGood } from './stores/backups.js'
 import { claudeConfigDir, createClaudeCodeStore } from './stores/claudeCodeStore.js'
@@ -85,7 +86,8 @@ function report(io: Io, thrown: unknown): ExitCode {
   // A lock or directory that cannot be created on a full or read-only disk: named, not "unexpected".
   const err = fileSystemError(thrown, (thrown as NodeJS.ErrnoException)?.path)
   if (err instanceof AuthkeepError) {
-    io.err(`authkeep: ${err.message}${err.next ? `; run: ${err.next}` : ''}\n`)
+    // Messages quote servers, peers and files: whatever they hold is shown, never obeyed by the terminal.
+    io.err(`authkeep: ${printable(err.message)}${err.next ? `; run: ${printable(err.next)}` : ''}\n`)
     return err.exitCode
   }
   const e = err as { code?: string; exitCode?: number }
@@ -96,7 +98,7 @@ function report(io: Io, thrown: unknown): ExitCode {
   const detail = process.env.AUTHKEEP_DEBUG
     ? `\n${(err as Error)?.stack}`
     : ' (set AUTHKEEP_DEBUG=1 for details)'
-  io.err(`authkeep: unexpected error: ${(err as Error)?.message ?? String(err)}${detail}\n`)
+  io.err(`authkeep: unexpected error: ${printable((err as Error)?.message ?? String(err))}${detail}\n`)
   return ExitCode.error
 }
 

@@ -8,6 +8,20 @@ export function mask(value: string): string {
 }
 
 /**
+ * `text` with every secret in it masked: for what a server echoes back (an `error_description` that
+ * quotes the refresh token it refused), before it is shown or stored.
+ */
+export function maskIn(text: string, secrets: readonly (Secret | undefined)[]): string {
+  let out = text
+  for (const s of secrets) {
+    const value = s?.reveal()
+    // A value this short is no token, and masking it would garble ordinary words.
+    if (value && value.length >= 8) out = out.replaceAll(value, mask(value))
+  }
+  return out
+}
+
+/**
  * A secret value that masks itself wherever it is turned into text or JSON.
  * Printing the real value is an explicit `reveal()`.
  */

@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini'
 import { ConfigError } from './errors.js'
+import { printable } from './printable.js'
 import { mask } from './secret.js'
 
 export function parseJson(file: string, text: string, next?: string): unknown {
@@ -17,18 +18,16 @@ export function jsonProblem(err: unknown): string {
 }
 
 const TOKEN_RUN = /[A-Za-z0-9._~+/=-]{24,}/g
-// biome-ignore lint/suspicious/noControlCharactersInRegex: these are what must not reach a terminal
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
 
 /**
  * Input quoted in a message: one line, bounded, and any token-like run masked, because what was pasted
  * or written in the wrong place is often a secret.
  */
 export function quoteInput(text: string, max = 80): string {
-  const shown = text
-    .replace(TOKEN_RUN, (run) => mask(run))
-    .replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-  return shown.length > max ? `${shown.slice(0, max)}…` : shown
+  return printable(
+    text.replace(TOKEN_RUN, (run) => mask(run)),
+    max,
+  )
 }
 
 /** A zod issue path as shown in an error; keys come from the input, so they are quoted like it. */

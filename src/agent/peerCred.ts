@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import type { Socket } from 'node:net'
+import { printable } from '../printable.js'
 import { destinationIndex } from './sshArgs.js'
 
 export interface PeerCred {
@@ -57,9 +58,9 @@ export async function describePeer(pid: number): Promise<string> {
     const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean)
     const name = args[0]?.split('/').pop() ?? '?'
     // For ssh, its destination says which host the forwarded request comes from.
-    if (name !== 'ssh') return `${name} (pid ${pid})`
+    if (name !== 'ssh') return `${printable(name, 64)} (pid ${pid})`
     const at = destinationIndex(args.slice(1))
-    return `ssh ${at === -1 ? '?' : args[at + 1]} (pid ${pid})`
+    return `ssh ${at === -1 ? '?' : printable(args[at + 1] ?? '?', 255)} (pid ${pid})`
   } catch {
     return `pid ${pid}`
   }

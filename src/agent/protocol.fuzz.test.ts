@@ -12,6 +12,8 @@ import {
 import { parseRequest, parseResponse } from './protocol.js'
 
 const AREA = 'agent-protocol'
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach a terminal
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
 const validRequest = fc.record({
   v: fc.constant(1),
@@ -42,7 +44,11 @@ const line = (valid: fc.Arbitrary<unknown>) =>
 test('agent requests: accepted, or a bad_request/unsupported_version answer in one line that quotes no secret', async () => {
   await runProperty(AREA, line(validRequest), (text) => {
     const r = parseRequest(text)
-    if (r.ok) return
+    if (r.ok) {
+      // The host is shown in the confirmation question and the log: printable, whatever was sent.
+      if (CONTROL.test(r.request.host ?? '')) throw new Finding('failure', 'a host with a control character')
+      return
+    }
     if (!['bad_request', 'unsupported_version'].includes(r.response.error)) {
       throw new Finding('failure', `unexpected error code ${r.response.error}`)
     }
@@ -56,6 +62,13 @@ test('agent responses (read by the remote): validated or undefined, never a thro
     if (r === undefined) return
     if ('access_token' in r && (typeof r.access_token !== 'string' || r.access_token === '')) {
       throw new Finding('failure', 'a response without a usable access token was accepted')
+    }
+    // `token` prints the token and the remote prints the description: neither carries a control character.
+    if ('access_token' in r && !/^[A-Za-z0-9\-._~+/]+=*$/.test(r.access_token)) {
+      throw new Finding('failure', 'an access token outside RFC 6750 was accepted')
+    }
+    if ('description' in r && CONTROL.test(r.description)) {
+      throw new Finding('failure', 'a description with a control character was accepted as is')
     }
   })
 })

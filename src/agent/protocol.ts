@@ -1,4 +1,6 @@
 import * as z from 'zod/mini'
+import { tokenSyntaxProblem } from '../oauth/tokenResponse.js'
+import { printable } from '../printable.js'
 import { PROFILE_NAME } from '../profiles/profile.js'
 import { fieldPath, jsonProblem } from '../validation.js'
 
@@ -95,17 +97,27 @@ export function parseRequest(line: string): Parsed {
     const issue = result.error.issues[0]
     return fail('bad_request', `field "${fieldPath(issue?.path)}": ${issue?.message ?? 'invalid'}`)
   }
-  return { ok: true, request: result.data }
+  const { host } = result.data
+  // Shown in the confirmation question and the log: the peer's words, never its terminal commands.
+  return { ok: true, request: host === undefined ? result.data : { ...result.data, host: printable(host) } }
 }
 
-/** The remote's side: a response line, validated before anything in it is used. */
+/**
+ * The remote's side: a response line, validated before anything in it is used. A token outside RFC
+ * 6750's syntax is no answer (`token` would print it raw); the agent's description is made printable.
+ */
 export function parseResponse(line: string): AgentResponse | undefined {
+  let json: unknown
   try {
-    const result = responseSchema.safeParse(JSON.parse(line))
-    return result.success ? (result.data as AgentResponse) : undefined
+    json = JSON.parse(line)
   } catch {
     return undefined
   }
+  const result = responseSchema.safeParse(json)
+  if (!result.success) return undefined
+  const r = result.data as AgentResponse
+  if (isError(r)) return { ...r, description: printable(r.description, 300) }
+  return tokenSyntaxProblem(r) ? undefined : r
 }
 
 function fail(error: AgentErrorCode, description: string): Parsed {

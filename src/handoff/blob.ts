@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js'
+import { PROFILE_NAME } from '../profiles/profile.js'
 
 /** What the remote hands to the laptop: the authorize URL alone, whose parameters are public. */
 export interface HandoffRequest {
@@ -27,7 +28,14 @@ export function decodeRequest(blob: string): HandoffRequest {
     throw bad
   }
   const r = parsed as Partial<HandoffRequest>
-  if (r.v !== 1 || typeof r.url !== 'string' || typeof r.profile !== 'string') throw bad
+  // The profile name is printed and looked up: only a valid name, so no control character reaches a terminal.
+  if (
+    r.v !== 1 ||
+    typeof r.url !== 'string' ||
+    typeof r.profile !== 'string' ||
+    !PROFILE_NAME.test(r.profile)
+  )
+    throw bad
   let url: URL
   try {
     url = new URL(r.url)

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import { AuthkeepError, ExitCode } from '../errors.js'
+import { tokenSyntaxProblem } from '../oauth/tokenResponse.js'
 import type { Config } from '../profiles/configFile.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
@@ -82,6 +83,8 @@ export function parsePayload(
     const p = claudeShape.safeParse(json)
     if (!p.success) bad("the credential is not Claude Code's shape")
     const o = p.data.claudeAiOauth
+    const problem = tokenSyntaxProblem({ access_token: o.accessToken, refresh_token: o.refreshToken })
+    if (problem) bad(`the credential was refused: ${problem}`)
     return {
       settings,
       credential: {
@@ -106,6 +109,8 @@ export function parsePayload(
   const r = recordSchema.safeParse(json)
   if (!r.success || !r.data.access_token) bad('the credential is not an authkeep record')
   const d = r.data
+  const problem = tokenSyntaxProblem(d)
+  if (problem) bad(`the credential was refused: ${problem}`)
   return {
     settings,
     credential: {

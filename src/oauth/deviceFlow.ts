@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client'
 import type { Io } from '../ports/io.js'
+import { printable } from '../printable.js'
 import type { Profile } from '../profiles/profile.js'
 import { qrText } from '../ui/qr.js'
 import { startSpinner } from '../ui/spinner.js'
@@ -21,9 +22,12 @@ export async function deviceLogin(
   io.err(
     [
       '',
-      `To sign in, open ${da.verification_uri}`,
-      `and enter the code: ${da.user_code}`,
-      ...(complete ? [`Or open this link, which carries the code: ${complete}`, qrText(complete)] : []),
+      // The server's words, shown to a person: printable, whatever the server sent.
+      `To sign in, open ${printable(da.verification_uri)}`,
+      `and enter the code: ${printable(da.user_code)}`,
+      ...(complete
+        ? [`Or open this link, which carries the code: ${printable(complete)}`, qrText(complete)]
+        : []),
       `The code expires in ${Math.round(da.expires_in / 60)} min.`,
       '',
     ].join('\n'),

@@ -1,5 +1,7 @@
 import * as oidc from 'openid-client'
 import { AuthkeepError, LoginRequiredError, ServerUnavailableError } from '../errors.js'
+import { printable } from '../printable.js'
+import { maskIn, type Secret } from '../secret.js'
 
 export interface ErrorContext {
   profile: string
@@ -7,9 +9,14 @@ export interface ErrorContext {
   action: string
   /** The command that would fix or retry it. */
   next: string
+  /** The tokens sent in the request: masked wherever the server's answer echoes them. */
+  secrets?: readonly (Secret | undefined)[]
 }
 
-/** What went wrong at the server, without any value that could be a secret. */
+/**
+ * What went wrong at the server, without any value that could be a secret. The server's words (`error`,
+ * `error_description`, a malformed answer) are printable, bounded, and mask the secrets the caller names.
+ */
 export interface ServerFailure {
   status: number | undefined
   error: string | undefined
@@ -52,7 +59,12 @@ function networkCode(err: unknown): string | undefined {
   return fetchFailed ? (last ?? 'fetch failed') : undefined
 }
 
-export function describeFailure(err: unknown): ServerFailure | undefined {
+export function describeFailure(
+  err: unknown,
+  secrets: readonly (Secret | undefined)[] = [],
+): ServerFailure | undefined {
+  const said = (text: string | undefined, max = 300) =>
+    text === undefined ? undefined : printable(maskIn(text, secrets), max)
   const response = responseOf(err)
   const status = err instanceof oidc.ResponseBodyError ? err.status : response?.status
   const header = response?.headers.get('retry-after')
@@ -64,24 +76,31 @@ export function describeFailure(err: unknown): ServerFailure | undefined {
   if (err instanceof oidc.ResponseBodyError) {
     return {
       ...base,
-      error: err.error,
-      description: err.error_description,
+      error: said(err.error, 64),
+      description: said(err.error_description),
       transient: err.status >= 500 || err.status === 429 || err.error === 'temporarily_unavailable',
     }
   }
   const net = networkCode(err)
   if (net && CERTIFICATE.test(net)) {
-    return { ...base, error: undefined, description: net, transient: false, untrustedCertificate: true }
+    return {
+      ...base,
+      error: undefined,
+      description: said(net),
+      transient: false,
+      untrustedCertificate: true,
+    }
   }
-  if (net) return { ...base, error: undefined, description: net, transient: true }
+  if (net) return { ...base, error: undefined, description: said(net), transient: true }
   if (status !== undefined || (err as { code?: string })?.code?.startsWith('OAUTH_')) {
     return {
       ...base,
       error: undefined,
-      description:
+      description: said(
         status === undefined || status < 300
           ? `the server's answer is not a valid token response: ${(err as Error).message}`
           : (err as Error).message,
+      ),
       transient: status === undefined || status >= 500 || status === 429,
     }
   }
@@ -91,7 +110,7 @@ export function describeFailure(err: unknown): ServerFailure | undefined {
 /** Maps what openid-client and fetch throw onto the exit-code table. Unknown errors pass through as bugs. */
 export function toAuthkeepError(err: unknown, ctx: ErrorContext): unknown {
   if (err instanceof AuthkeepError) return err
-  const f = describeFailure(err)
+  const f = describeFailure(err, ctx.secrets)
   if (!f) return err
   if (f.error === 'invalid_grant') {
     return new LoginRequiredError(

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { TokenEndpointResponse } from 'openid-client'
+import { ServerUnavailableError } from '../errors.js'
 import { Secret } from '../secret.js'
-import { credentialFromTokens, isFresh } from './tokenResponse.js'
+import { credentialFromTokens, isFresh, tokenSyntaxProblem } from './tokenResponse.js'
 
 const now = new Date('2026-01-01T00:00:00Z')
 const tokens = (extra: Partial<TokenEndpointResponse> = {}) =>
@@ -57,4 +58,31 @@ test('isFresh: margin before expiry, but at most a quarter of the token life', (
   assert.equal(isFresh(short, at(15), 60), false)
   assert.equal(isFresh({ ...c, accessToken: undefined }, now, 60), false)
   assert.equal(isFresh({ ...c, expiresAt: undefined, accessToken: new Secret('x') }, at(99999), 60), true)
+})
+
+test('tokens outside their RFC syntax are refused before anything is kept', () => {
+  assert.equal(
+    tokenSyntaxProblem({ access_token: 'eyJ.abc-_~+/x==', refresh_token: 'any printable !"#' }),
+    undefined,
+  )
+  assert.match(tokenSyntaxProblem({ access_token: 'abc\u001b[2J' }) ?? '', /"access_token".*RFC 6750/)
+  assert.match(tokenSyntaxProblem({ access_token: 'two words' }) ?? '', /"access_token"/)
+  assert.match(
+    tokenSyntaxProblem({ access_token: 'ok', refresh_token: 'line\nbreak' }) ?? '',
+    /"refresh_token"/,
+  )
+  assert.match(tokenSyntaxProblem({ access_token: 'ok', id_token: '\u0007' }) ?? '', /"id_token"/)
+  assert.throws(
+    () =>
+      credentialFromTokens(tokens({ access_token: 'bell\u0007' }), {
+        profile: 'p',
+        now,
+        host: 'h',
+        secretsIn: 'file',
+      }),
+    (err) =>
+      err instanceof ServerUnavailableError &&
+      /nothing was stored/.test(err.message) &&
+      err.next === 'authkeep login --profile p',
+  )
 })

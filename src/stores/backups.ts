@@ -1,9 +1,10 @@
 import { readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import * as z from 'zod/mini'
+import { ConfigError, UnsafeFileError } from '../errors.js'
 import type { Paths } from '../profiles/paths.js'
 import { parseJsonFile, quoteInput } from '../validation.js'
-import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
+import { MAX_FILE_BYTES, readFileIfExists, writeFileAtomic } from './atomicFile.js'
 import { type Credential, secretsOf, secretsSchema } from './credential.js'
 import type { CredentialStore } from './credentialStore.js'
 
@@ -27,6 +28,8 @@ export type Backup = z.output<typeof backupSchema>
 
 export interface BackupResult {
   credential: Credential | undefined
+  /** Why the file was backed up but could not be read as a credential, and whether that was its place. */
+  unread: { why: string; unsafe: boolean } | undefined
   /** The backup file, or undefined when there was nothing to back up. */
   backup: string | undefined
 }
@@ -45,8 +48,15 @@ export async function backupExisting(
 ): Promise<BackupResult> {
   const file = store.recordFile(profile)
   const content = await readFileIfExists(file)
-  if (content === undefined) return { credential: undefined, backup: undefined }
-  const credential = await store.read(profile).catch(() => undefined)
+  if (content === undefined) return { credential: undefined, unread: undefined, backup: undefined }
+  let unread: BackupResult['unread']
+  const credential = await store.read(profile).catch((err: Error) => {
+    unread = {
+      why: err instanceof ConfigError ? err.detail : err.message,
+      unsafe: err instanceof UnsafeFileError,
+    }
+    return undefined
+  })
   const backup: Backup = {
     kind: 'authkeep-backup',
     version: 2,
@@ -60,7 +70,7 @@ export async function backupExisting(
   const stamp = now.toISOString().replace(/[:.]/g, '-')
   const target = join(paths.backupsDir, profile, `${stamp}-${reason}.json`)
   await writeFileAtomic(target, `${JSON.stringify(backup, null, 2)}\n`)
-  return { credential, backup: target }
+  return { credential, unread, backup: target }
 }
 
 /**
@@ -119,8 +129,11 @@ export async function listBackups(paths: Paths, profile?: string): Promise<Backu
   return entries.sort((a, b) => b.id.localeCompare(a.id))
 }
 
+/** A backup holds a credential file (at most MAX_FILE_BYTES), escaped into a JSON string. */
+const BACKUP_MAX_BYTES = 8 * MAX_FILE_BYTES
+
 export async function readBackup(file: string): Promise<Backup> {
-  const text = await readFileIfExists(file)
+  const text = await readFileIfExists(file, { maxBytes: BACKUP_MAX_BYTES })
   if (text === undefined) throw new Error(`${file} does not exist`)
   return parseJsonFile(file, text, backupSchema, 'authkeep backups')
 }

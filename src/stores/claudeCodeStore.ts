@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
 import { realpathSync } from 'node:fs'
-import { realpath, stat, unlink } from 'node:fs/promises'
+import { stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as z from 'zod/mini'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
-import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
+import { linkTarget, readFileIfExists, writeFileAtomic } from './atomicFile.js'
 import type { Credential } from './credential.js'
 import type { CredentialStore } from './credentialStore.js'
 
@@ -93,7 +93,7 @@ export function createClaudeCodeStore({
     describe: () => `file ${file} (Claude Code's own)`,
     probeKeyring: async () => {},
     async restoreRaw(_profile, content) {
-      await writeFileAtomic(await realpath(file).catch(() => file), content)
+      await writeFileAtomic(await linkTarget(file), content)
     },
 
     async read(profile) {
@@ -138,6 +138,8 @@ export function createClaudeCodeStore({
     },
 
     async write(c) {
+      // Claude's own rename would turn a symlink into a file; writing through to its target keeps it.
+      const target = await linkTarget(file)
       const refresh = c.refreshToken?.reveal() ?? ''
       await writeFileAtomic(
         sidecarFile,
@@ -162,8 +164,6 @@ export function createClaudeCodeStore({
           ...(c.refreshExpiresAt ? { refreshTokenExpiresAt: c.refreshExpiresAt.getTime() } : {}),
         },
       }
-      // Claude's own rename would turn a symlink into a file; writing through to its target keeps it.
-      const target = await realpath(file).catch(() => file)
       const content = JSON.stringify(next)
       // Claude Code saves its file under this lock (stale 15 s); taking it keeps the two writers apart.
       // Loaded here: reading, which every command does, needs no lock library.
@@ -179,7 +179,7 @@ export function createClaudeCodeStore({
       const raw = await readRaw().catch(() => undefined)
       const { claudeAiOauth: _login, ...rest } = raw ?? {}
       if (raw && Object.keys(rest).length > 0) {
-        await writeFileAtomic(await realpath(file).catch(() => file), JSON.stringify(rest))
+        await writeFileAtomic(await linkTarget(file), JSON.stringify(rest))
       } else {
         await unlinkIfThere(file)
       }

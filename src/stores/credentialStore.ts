@@ -1,5 +1,5 @@
-import { lstat, realpath, unlink } from 'node:fs/promises'
-import { AuthkeepError, ConfigError } from '../errors.js'
+import { lstat, realpath, stat, unlink } from 'node:fs/promises'
+import { AuthkeepError, ConfigError, UnsafeFileError } from '../errors.js'
 import { credentialFile, credentialLock, type Paths } from '../profiles/paths.js'
 import { parseJsonFile } from '../validation.js'
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
@@ -44,9 +44,10 @@ export function createCredentialStore(paths: Paths, keyring: () => Keyring): Cre
 
     async read(profile) {
       const file = recordFile(profile)
-      const text = await readFileIfExists(file)
+      // Checked before it is opened: a link, or someone else's file, is never read.
+      if (!(await assertPrivate(file, profile))) return undefined
+      const text = await readFileIfExists(file, { symlinks: 'refuse' })
       if (text === undefined) return undefined
-      await assertPrivate(file, profile)
       const record = parseJsonFile(file, text, recordSchema, relogin(profile))
       if (record.secrets_in === 'file') return fromRecord(record, record)
       const where = `keyring ${KEYRING_SERVICE}/${profile}`
@@ -101,27 +102,41 @@ export function createCredentialStore(paths: Paths, keyring: () => Keyring): Cre
   }
 }
 
-/** A record others can read, one owned by someone else, or a symbolic link is refused rather than used. */
-async function assertPrivate(file: string, profile: string): Promise<void> {
-  const s = await lstat(file)
+/**
+ * A record others can read, one owned by someone else, or a symbolic link is refused rather than used.
+ * False when there is no record.
+ */
+async function assertPrivate(file: string, profile: string): Promise<boolean> {
+  const s = await lstat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined
+    throw new ConfigError(file, `cannot be read (${err.code})`, 'authkeep doctor')
+  })
+  if (!s) return false
   if (s.isSymbolicLink()) {
     // The link's target may be anyone's file, and the next atomic write would replace the link anyway.
     const target = await realpath(file).catch(() => undefined)
-    throw new ConfigError(
+    // Copying is the cure only for a link to a file (a device or a FIFO would be copied forever).
+    const regular = (await stat(file).catch(() => undefined))?.isFile() === true
+    throw new UnsafeFileError(
       file,
       `is a symbolic link${target ? ` to ${target}` : ''}; authkeep keeps its records as its own files`,
-      target ? `cp --remove-destination ${target} ${file} && chmod 600 ${file}` : `rm ${file}`,
+      target && regular ? `cp --remove-destination ${target} ${file} && chmod 600 ${file}` : `rm ${file}`,
     )
   }
   const uid = process.getuid?.()
   if (uid !== undefined && s.uid !== uid) {
-    throw new ConfigError(file, `owned by uid ${s.uid}, not by you (uid ${uid})`, `sudo chown ${uid} ${file}`)
+    throw new UnsafeFileError(
+      file,
+      `owned by uid ${s.uid}, not by you (uid ${uid})`,
+      `sudo chown ${uid} ${file}`,
+    )
   }
   if ((s.mode & 0o077) !== 0) {
-    throw new ConfigError(
+    throw new UnsafeFileError(
       file,
       `readable by other users (mode ${(s.mode & 0o777).toString(8)}); the tokens of profile "${profile}" may be exposed`,
       `chmod 600 ${file}`,
     )
   }
+  return true
 }

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Deps } from '../deps.js'
+import { printable } from '../printable.js'
 import type { Profile } from '../profiles/profile.js'
+import { readFileIfExists } from '../stores/atomicFile.js'
 import { claudeConfigDir } from '../stores/claudeCodeStore.js'
 import { getToken } from './getToken.js'
 
@@ -64,7 +65,9 @@ export async function planExec(
   if (claude) {
     const helper = await apiKeyHelper(claudeConfigDir(profile, deps.processEnv, deps.home))
     if (helper && !helper.includes('authkeep')) {
-      warnings.push(`apiKeyHelper in Claude's settings.json ("${helper}") outranks ${variable}`)
+      warnings.push(
+        `apiKeyHelper in Claude's settings.json ("${printable(helper, 200)}") outranks ${variable}`,
+      )
     }
   }
   return { env, variable, secret, cleared, warnings }
@@ -72,7 +75,7 @@ export async function planExec(
 
 async function apiKeyHelper(configDir: string): Promise<string | undefined> {
   try {
-    const settings = JSON.parse(await readFile(join(configDir, 'settings.json'), 'utf8')) as {
+    const settings = JSON.parse((await readFileIfExists(join(configDir, 'settings.json'))) ?? '{}') as {
       apiKeyHelper?: unknown
     }
     return typeof settings.apiKeyHelper === 'string' ? settings.apiKeyHelper : undefined

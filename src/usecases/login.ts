@@ -10,6 +10,7 @@ import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { credentialFromTokens } from '../oauth/tokenResponse.js'
 import { LONG_LIVED } from '../profiles/claudeCode.js'
 import type { Profile, StorePreference } from '../profiles/profile.js'
+import { readFileIfExists } from '../stores/atomicFile.js'
 import { backupExisting } from '../stores/backups.js'
 import type { Credential } from '../stores/credential.js'
 import { KeyringUnavailableError } from '../stores/keyring.js'
@@ -52,6 +53,9 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
       .storeFor(profile)
       .probeKeyring()
       .catch((err: unknown) => keyringRefused(err, profile.name))
+  // What the login will back up and replace, read as the save will read it: a FIFO, a device or another
+  // user's file there is refused now, before the person approves anything, rather than after.
+  await readFileIfExists(deps.storeFor(profile).recordFile(profile.name))
   const tokens = await obtainTokens(deps, profile, input)
   if (!tokens.refresh_token) {
     io.err(

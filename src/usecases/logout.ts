@@ -2,14 +2,18 @@ import * as oidc from 'openid-client'
 import type { Deps } from '../deps.js'
 import { clientConfig } from '../oauth/client.js'
 import { describeFailure } from '../oauth/protocolErrors.js'
+import { printable } from '../printable.js'
 import type { Profile } from '../profiles/profile.js'
-import { backupExisting } from '../stores/backups.js'
+import { type BackupResult, backupExisting, backupId } from '../stores/backups.js'
 import { withCredentialLock } from './credentialLock.js'
 
 export interface LogoutResult {
   loggedIn: boolean
-  revoked: 'yes' | 'no-endpoint' | 'no-token' | 'failed'
+  /** 'unread': the record was backed up and removed, but could not be read, so nothing was revoked. */
+  revoked: 'yes' | 'no-endpoint' | 'no-token' | 'failed' | 'unread'
   backup: string | undefined
+  /** Why the record could not be read, when `revoked` is 'unread'. */
+  unread?: BackupResult['unread']
 }
 
 /** A 0600 backup, then removal of the record, then RFC 7009 revocation where the server offers it. */
@@ -20,7 +24,7 @@ export async function logout(
 ): Promise<LogoutResult> {
   const store = deps.storeFor(profile)
   return withCredentialLock(deps, profile, async () => {
-    const { credential, backup } = await backupExisting(
+    const { credential, unread, backup } = await backupExisting(
       deps.paths,
       store,
       profile.name,
@@ -31,6 +35,8 @@ export async function logout(
     // Cleared before revoking: a logout killed in between leaves no login here (the backup holds it),
     // never a stored token the server has already revoked, which `token` would hand out as valid.
     await store.remove(profile.name, credential?.secretsIn)
+    // A record that was refused may still hold a live grant: say so, rather than "nothing to revoke".
+    if (unread !== undefined) return { loggedIn: true, revoked: 'unread', backup, unread }
     let revoked: LogoutResult['revoked'] = 'no-token'
     const token = credential?.refreshToken ?? credential?.accessToken
     if (token && !profile.endpoints.revocation) revoked = 'no-endpoint'
@@ -41,13 +47,26 @@ export async function logout(
         })
         revoked = 'yes'
       } catch (err) {
-        const f = describeFailure(err)
+        const f = describeFailure(err, [token])
         deps.io.err(
-          `! Could not revoke the token at the server (${f?.error ?? f?.description ?? (err as Error).message}); it stays valid there until it expires.\n`,
+          `! Could not revoke the token at the server (${f?.error ?? f?.description ?? printable((err as Error).message, 300)}); it stays valid there until it expires.\n`,
         )
         revoked = 'failed'
       }
     }
     return { loggedIn: true, revoked, backup }
   })
+}
+
+/**
+ * What to tell when a refused record was removed unrevoked. A record refused for its place (a link, an
+ * owner, a mode) holds a readable login: restoring writes it back as a private file of this user's,
+ * which a second logout reads and revokes. One that does not parse holds no token authkeep can find.
+ */
+export function unrevoked(profile: string, result: LogoutResult): string {
+  const why = printable(result.unread?.why ?? '')
+  const how = result.unread?.unsafe
+    ? `To revoke it, run: authkeep restore ${backupId(result.backup ?? '')} && authkeep logout --profile ${profile}`
+    : 'No token could be read from it to revoke: end the session at the provider if it held one'
+  return `NOT revoked at the server: its record could not be read (${why}), so a token in it stays valid there until it expires; backup kept at ${result.backup}. ${how}`
 }

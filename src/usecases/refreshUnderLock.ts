@@ -50,6 +50,8 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
   const watched = watchTokenAnswers(profile.endpoints.token, config[oidc.customFetch])
   config[oidc.customFetch] = watched.fetch
   const { answers } = watched
+  // A server may quote what it refused (its error_description), and the reason is stored for `status`.
+  const sent = [refreshToken, current.accessToken]
   const kept = () =>
     `the record of profile "${profile.name}" is as it was before this refresh; if the server had already replaced its refresh token, run: authkeep login --profile ${profile.name}`
   // From the request leaving to the rotated token written, a signal waits: an exit in between spends the
@@ -77,7 +79,7 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
         DEFAULT_RETRY,
         (ms, err) =>
           deps.io.err(
-            `authkeep: the token endpoint failed (${describeFailure(err)?.description ?? 'no details'}); retrying in ${(ms / 1000).toFixed(1)}s\n`,
+            `authkeep: the token endpoint failed (${describeFailure(err, sent)?.description ?? 'no details'}); retrying in ${(ms / 1000).toFixed(1)}s\n`,
           ),
         interrupted,
       )
@@ -87,6 +89,7 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
         profile: profile.name,
         action: 'refresh the token',
         next: `authkeep refresh --profile ${profile.name}`,
+        secrets: sent,
       })
       if (mapped instanceof LoginRequiredError)
         await markLoginRequired(deps, profile, current, mapped.message)

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises'
 import type { Deps } from '../deps.js'
 import { AuthkeepError } from '../errors.js'
 import { isFresh } from '../oauth/tokenResponse.js'
+import { printable } from '../printable.js'
 import { CLAUDE_CODE } from '../profiles/claudeCode.js'
 import { type Config, configuredProfiles } from '../profiles/configFile.js'
 import type { Profile } from '../profiles/profile.js'
@@ -65,10 +66,11 @@ export async function profileStatus(deps: Deps, profile: Profile): Promise<Statu
     refresh_token_expires_at: c.refreshExpiresAt?.toISOString() ?? null,
     stored_in: deps.storeFor(profile).describe(c),
     // A rotating refresh token copied to a second machine logs both out at the first refresh.
-    other_host: c.host !== deps.host ? c.host : null,
+    other_host: c.host !== deps.host ? printable(c.host, 128) : null,
     detail:
       state === 'login_required'
-        ? (c.stateReason ?? 'the access token expired and there is no refresh token')
+        ? // A reason stored by an older release may hold what the server sent raw: shown escaped, in JSON too.
+          printable(c.stateReason ?? 'the access token expired and there is no refresh token')
         : state === 'expired'
           ? 'the access token expired; the next `authkeep token` refreshes it'
           : null,

@@ -228,6 +228,21 @@ describe('authkeep agent over a local socket', () => {
         )
         assert.ok(again.access_token, 'the same process and host are not asked twice')
         assert.equal(confirming.stderrSoFar().match(/to host "h1"/g)?.length, 1)
+
+        // A host name is the peer's word: asked about and logged as text, never as terminal commands.
+        const hostile = rawRequest(
+          path as string,
+          `${JSON.stringify({ v: 1, op: 'token', profile: 'claude-code', host: 'h2\u001b]0;owned\u0007\u001b[2J\r\n[y/N] ' })}\n`,
+        )
+        await waitForStderr(
+          confirming,
+          /to host "h2\\x1b\]0;owned\\x07\\x1b\[2J\\x0d\\x0a\[y\/N\] " via node/,
+        )
+        confirming.stdin?.write('n\n')
+        assert.equal(JSON.parse(await hostile).error, 'denied')
+        await waitForStderr(confirming, /host="h2\\x1b[^"]*" denied: /)
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach a terminal
+        assert.doesNotMatch(confirming.stderrSoFar(), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
       } finally {
         await remote.cleanup()
       }

@@ -297,6 +297,19 @@ const cases: Case[] = [
     found: /which does not exist$/,
   },
   {
+    // Reading a FIFO blocks until a writer comes: doctor hung here for ever.
+    name: 'a FIFO in place of the credential file',
+    file: null,
+    setup: async (bed) => {
+      await run('mkfifo', ['-m', '600', bed.credentials])
+      return undefined
+    },
+    id: 'credentials.unparseable',
+    severity: 'error',
+    fix: /^ls -l \/\S+\/claude\/\.credentials\.json$/,
+    found: /is a FIFO \(named pipe\), not a regular file/,
+  },
+  {
     name: 'a credential file other users can read',
     setup: async (bed) => {
       await chmod(bed.credentials, 0o644)

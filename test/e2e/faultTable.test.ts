@@ -248,6 +248,47 @@ const ROWS: Row[] = [
     record: 'marked',
   },
   {
+    name: 'invalid_grant whose error_description echoes the refresh token and terminal escapes',
+    arrange: async ({ server, sb }) => {
+      const refresh = (await sb.readRecord('test')).refresh_token as string
+      const description = `\u001b]0;owned\u0007\u001b[2Jthe refresh token ${refresh} is revoked\nsecond line`
+      server.injectFault({
+        fault: status(
+          400,
+          undefined,
+          JSON.stringify({ error: 'invalid_grant', error_description: description }),
+        ),
+      })
+      return undefined
+    },
+    code: 4,
+    retries: 0,
+    message:
+      /\(invalid_grant: \\x1b\]0;owned\\x07\\x1b\[2Jthe refresh token \S*…\S{4} is revoked\\x0asecond line\)/,
+    record: 'marked',
+  },
+  {
+    name: 'a 200 whose access token holds terminal escapes (outside RFC 6750 token syntax)',
+    fault: {
+      fault: status(
+        200,
+        undefined,
+        JSON.stringify({
+          access_token: 'abc\u001b]52;c;aGk=\u0007\u001b[2J',
+          token_type: 'Bearer',
+          expires_in: 3600,
+          refresh_token: 'never-stored-refresh-token-value',
+        }),
+      ),
+    },
+    code: 6,
+    retries: 0,
+    message:
+      /token response for profile "test" was refused: its "access_token" has characters outside the token syntax of RFC 6750/,
+    next: 'authkeep refresh --profile test',
+    record: 'same',
+  },
+  {
     name: 'invalid_client',
     fault: { fault: status(400, undefined, '{"error":"invalid_client"}') },
     code: 1,
@@ -327,6 +368,10 @@ function tokensOf(record: Record<string, unknown>): string[] {
     .filter((v): v is string => typeof v === 'string')
 }
 
+// Any C0 control but the newline that ends a line, DEL, or a C1 control.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach a terminal
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
+
 type Problem = { kind: 'failure' | 'lost' | 'leaked'; what: string }
 
 async function trial(server: AuthServer, row: Row): Promise<Problem[]> {
@@ -366,6 +411,19 @@ async function trial(server: AuthServer, row: Row): Promise<Problem[]> {
       check('leaked', false, (err as Error).message)
     }
     check('failure', r.signal === null, `killed by ${r.signal}`)
+    // Whatever the server said reaches the terminal as text: no ESC, BEL or other control character.
+    check(
+      'failure',
+      !CONTROL.test(r.stdout + r.stderr),
+      `a raw control character: ${JSON.stringify(r.stderr)}`,
+    )
+    const reason = String(afterRecord?.state_reason ?? '')
+    check('leaked', ![...t.secrets].some((s) => reason.includes(s)), `a secret in state_reason: ${reason}`)
+    check(
+      'failure',
+      !CONTROL.test(reason),
+      `a raw control character in state_reason: ${JSON.stringify(reason)}`,
+    )
     check('failure', !/\n\s+at |unexpected error/.test(r.stderr), `a crash: ${r.stderr}`)
     check('failure', r.code === row.code, `exit ${r.code}, expected ${row.code}: ${r.stderr}`)
     const retries = r.stderr.match(/retrying in \d+\.\ds/g) ?? []

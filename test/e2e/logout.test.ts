@@ -66,6 +66,11 @@ test('logout of an unreadable record backs up its raw text before removing it', 
     assert.match(status.stdout, /not valid JSON/)
     const r = await runCli(['logout'], sb.env)
     assert.equal(r.code, 0, r.stderr)
+    // Not "nothing to revoke": what it held is unknown, and it says so rather than offer a loop.
+    assert.match(
+      r.stderr,
+      /NOT revoked at the server: its record could not be read \(not valid JSON.*\).*No token could be read from it to revoke/,
+    )
     const backupsDir = join(sb.env.AUTHKEEP_HOME as string, 'state', 'backups', 'test')
     const [backup] = await readdir(backupsDir)
     const saved = JSON.parse(await readFile(join(backupsDir, backup as string), 'utf8'))

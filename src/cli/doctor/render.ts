@@ -1,4 +1,5 @@
 import type { Finding, Severity } from '../../doctor/finding.js'
+import { printable } from '../../printable.js'
 import type { Diagnosis } from '../../usecases/diagnose.js'
 
 const MARK: Record<Severity, string> = { ok: '✓', info: '-', warning: '!', error: 'X' }
@@ -11,5 +12,6 @@ export function renderDiagnosis(profile: string, d: Diagnosis): string {
     lines.push(`${MARK[f.severity]} ${f.severity} ${f.id}: ${f.found}`, `    why: ${f.why}`)
     if (f.fix) lines.push(`    fix: ${f.fix}${f.autofix ? '   (or: authkeep doctor --fix)' : ''}`)
   }
-  return `${lines.join('\n')}\n`
+  // Findings quote files, settings and servers: each line is shown, never obeyed by the terminal.
+  return `${lines.map((l) => printable(l)).join('\n')}\n`
 }

@@ -1,3 +1,4 @@
+import { printable } from '../../printable.js'
 import type { KeepaliveStatusReport } from '../../usecases/keepaliveStatus.js'
 
 function when(iso: string | null, now: Date): string {
@@ -32,5 +33,6 @@ export function renderKeepaliveStatus(r: KeepaliveStatusReport, now: Date): stri
       lines.push(`  WARNING ${w.reason}: ${w.detail}${notified}`)
     }
   }
-  return `${lines.join('\n')}\n`
+  // Errors and details in the state file quote servers: each line is shown, never obeyed.
+  return `${lines.map((l) => printable(l)).join('\n')}\n`
 }

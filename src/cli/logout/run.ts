@@ -1,6 +1,6 @@
 import { ExitCode } from '../../errors.js'
 import { loadConfig, pickProfile } from '../../profiles/configFile.js'
-import { logout } from '../../usecases/logout.js'
+import { logout, unrevoked } from '../../usecases/logout.js'
 import type { Run } from '../dispatch.js'
 import type { LogoutOptions } from './command.js'
 
@@ -9,6 +9,10 @@ export const logoutRun: Run<LogoutOptions> = async (deps, opts) => {
   const result = await logout(deps, profile)
   if (!result.loggedIn) {
     deps.io.err(`Profile "${profile.name}" is not logged in; nothing to do.\n`)
+    return ExitCode.ok
+  }
+  if (result.revoked === 'unread') {
+    deps.io.err(`Logged out of profile "${profile.name}" but ${unrevoked(profile.name, result)}\n`)
     return ExitCode.ok
   }
   const revoked = {

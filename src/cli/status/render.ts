@@ -1,3 +1,4 @@
+import { printable } from '../../printable.js'
 import type { StatusEntry } from '../../usecases/status.js'
 
 function inWords(ms: number): string {
@@ -53,7 +54,8 @@ export function renderStatus(entries: StatusEntry[], now: Date): string {
       for (const w of e.keepalive_warnings) lines.push(`  ! keep-alive: ${w.detail} (since ${w.since})`)
       if (e.detail) lines.push(`  - ${e.detail}`)
       if (e.next) lines.push(`  - To fix, run: ${e.next}`)
-      return `${lines.join('\n')}\n`
+      // Reasons, hosts and paths come from servers and files: each line is shown, never obeyed.
+      return `${lines.map((l) => printable(l)).join('\n')}\n`
     })
     .join('\n')
 }

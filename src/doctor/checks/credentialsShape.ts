@@ -1,6 +1,5 @@
-import { realpath } from 'node:fs/promises'
 import { withFileLocks } from '../../lock/fileLock.js'
-import { writeFileAtomic } from '../../stores/atomicFile.js'
+import { linkTarget, writeFileAtomic } from '../../stores/atomicFile.js'
 import { type Check, finding } from '../finding.js'
 import { lockPaths } from './claudeLocks.js'
 import { isRecord, present, readJson } from './jsonFile.js'
@@ -80,7 +79,7 @@ export const credentialsShape: Check = {
       const scopes = normalisedScopes(o.scopes, ctx.profile.scope)
       o.scopes = scopes
       // Through a symlink to its target, as the store writes: the link stays a link.
-      const target = await realpath(ctx.credentialFile).catch(() => ctx.credentialFile)
+      const target = await linkTarget(ctx.credentialFile)
       await writeFileAtomic(target, JSON.stringify(read.value))
       return `set scopes in ${ctx.credentialFile} to ${JSON.stringify(scopes)} (the next refresh replaces them with what the server granted)`
     })

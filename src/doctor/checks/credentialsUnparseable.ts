@@ -35,7 +35,16 @@ export const credentialsUnparseable: Check = {
         ]
       }
       case 'unreadable':
-        return [broken(`cannot be read (${read.code})`)]
+        return [
+          finding(
+            'credentials.unparseable',
+            'error',
+            `${ctx.credentialFile} ${read.why}`,
+            why,
+            // Outside doctor an unreadable file points here; here its own cure (ls -l…) or a reset.
+            read.fix && read.fix !== 'authkeep doctor' ? read.fix : fix,
+          ),
+        ]
       case 'empty':
         return [broken('is empty (a save that crashed half-way leaves this)')]
       case 'invalid':

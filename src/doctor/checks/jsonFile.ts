@@ -1,8 +1,10 @@
-import { readFile } from 'node:fs/promises'
+import { ConfigError } from '../../errors.js'
+import { type ReadRules, readFileIfExists } from '../../stores/atomicFile.js'
 
 export type JsonRead =
   | { state: 'missing' }
-  | { state: 'unreadable'; code: string }
+  /** `why` says what is wrong ("cannot be read (EACCES)", "is a FIFO…"); `fix`, when known, the cure. */
+  | { state: 'unreadable'; why: string; fix: string | undefined }
   | { state: 'empty' }
   | { state: 'invalid'; position: number | undefined }
   | { state: 'json'; value: unknown }
@@ -14,14 +16,15 @@ export const isRecord = (v: unknown): v is Record<string, unknown> =>
  * Reads a JSON file without throwing. V8's parse errors quote the text around the fault, which here may
  * be a token, so only the position is kept.
  */
-export async function readJson(path: string): Promise<JsonRead> {
-  let text: string
+export async function readJson(path: string, rules: ReadRules = {}): Promise<JsonRead> {
+  let text: string | undefined
   try {
-    text = await readFile(path, 'utf8')
+    text = await readFileIfExists(path, rules)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
-    return code === 'ENOENT' ? { state: 'missing' } : { state: 'unreadable', code }
+    if (err instanceof ConfigError) return { state: 'unreadable', why: err.detail, fix: err.next }
+    return { state: 'unreadable', why: `cannot be read (${(err as Error).message})`, fix: undefined }
   }
+  if (text === undefined) return { state: 'missing' }
   if (text.trim() === '') return { state: 'empty' }
   try {
     return { state: 'json', value: JSON.parse(text) }

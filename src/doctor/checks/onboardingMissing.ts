@@ -1,6 +1,6 @@
-import { readFile, realpath, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from '../../stores/atomicFile.js'
+import { linkTarget, readFileIfExists, writeFileAtomic } from '../../stores/atomicFile.js'
 import { type Check, type DoctorContext, finding } from '../finding.js'
 import { isRecord, readJson } from './jsonFile.js'
 import { editJsonCommand } from './shell.js'
@@ -8,6 +8,9 @@ import { editJsonCommand } from './shell.js'
 /** Where Claude Code keeps `.claude.json`: inside CLAUDE_CONFIG_DIR when set, else in HOME. */
 const stateFile = (ctx: DoctorContext) =>
   ctx.env.CLAUDE_CONFIG_DIR ? join(ctx.env.CLAUDE_CONFIG_DIR, '.claude.json') : join(ctx.home, '.claude.json')
+
+/** Claude keeps its project history in this file: it grows far beyond a credential file. */
+const STATE_MAX_BYTES = 64 * 1024 * 1024
 
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('.', '-')
 
@@ -19,7 +22,7 @@ export const onboardingMissing: Check = {
     const via = ['CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_API_KEY'].find((v) => ctx.env[v])
     if (!via) return []
     const file = stateFile(ctx)
-    const read = await readJson(file)
+    const read = await readJson(file, { maxBytes: STATE_MAX_BYTES })
     if (read.state === 'json' && isRecord(read.value) && read.value.hasCompletedOnboarding === true) return []
     const editable = read.state === 'missing' || (read.state === 'json' && isRecord(read.value))
     return [
@@ -40,11 +43,8 @@ export const onboardingMissing: Check = {
   async fix(ctx) {
     const file = stateFile(ctx)
     // Claude rewrites this file often: keep every key it holds, and a copy of what was there.
-    const target = await realpath(file).catch(() => file)
-    const before = await readFile(target, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined
-      throw err
-    })
+    const target = await linkTarget(file)
+    const before = await readFileIfExists(target, { maxBytes: STATE_MAX_BYTES })
     const json: unknown = before === undefined ? {} : JSON.parse(before)
     if (!isRecord(json)) throw new Error(`${file} is not a JSON object; not changed`)
     let backup = ''
