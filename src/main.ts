@@ -17,7 +17,7 @@ import { createCredentialStore } from './stores/credentialStore.js'
 import { fileSystemError } from './stores/fileSystemError.js'
 import { hostFingerprint } from './stores/hostId.js'
 import { systemKeyring } from './stores/keyring.js'
-import { createKeyStore } from './stores/keyStore.js'
+import { CLIENT_SECRET_SLOT, createKeyStore } from './stores/keyStore.js'
 
 declare const AUTHKEEP_VERSION: string
 
@@ -58,6 +58,7 @@ function buildDeps(io: Io): Deps {
           })
         : authkeepStore,
     keys: createKeyStore(paths, getKeyring),
+    clientSecrets: createKeyStore(paths, getKeyring, CLIENT_SECRET_SLOT),
     runChild: systemRunChild,
     self: [process.execPath, realpathSync(process.argv[1] ?? '')],
     get host() {

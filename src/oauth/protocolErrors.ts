@@ -24,7 +24,7 @@ export interface ServerFailure {
 // CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID…), as opposed to a handshake that timed out or was reset.
 const CERTIFICATE = /CERT|SIGNATURE/
 
-function responseOf(err: unknown): Response | undefined {
+export function responseOf(err: unknown): Response | undefined {
   for (let e = err as { cause?: unknown; response?: unknown } | undefined, i = 0; e && i < 5; i++) {
     if (e instanceof Response) return e
     if (e.response instanceof Response) return e.response
@@ -74,6 +74,8 @@ export function describeFailure(err: unknown): ServerFailure | undefined {
     return { ...base, error: undefined, description: net, transient: false, untrustedCertificate: true }
   }
   if (net) return { ...base, error: undefined, description: net, transient: true }
+  const refused = rejectedIdToken(err)
+  if (refused) return { ...base, error: undefined, description: refused, transient: false }
   if (status !== undefined || (err as { code?: string })?.code?.startsWith('OAUTH_')) {
     return {
       ...base,
@@ -88,9 +90,58 @@ export function describeFailure(err: unknown): ServerFailure | undefined {
   return undefined
 }
 
+interface JwtCheck {
+  header?: { alg?: unknown }
+  expected?: unknown
+  claim?: unknown
+  claims?: Record<string, unknown>
+}
+
+const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v))
+
+/**
+ * Why this client refused an ID token the server sent (wrong algorithm, issuer, audience, nonce,
+ * times): a check that fails the same way on every retry, so not "try again later". openid-client
+ * wraps oauth4webapi's error, whose message and structured cause name the check; no claim value but
+ * the algorithm and the issuer is shown.
+ */
+export function rejectedIdToken(err: unknown): string | undefined {
+  for (let e = err as { cause?: unknown; message?: unknown } | undefined, i = 0; e && i < 3; i++) {
+    const message = typeof e.message === 'string' ? e.message : ''
+    if (/JWT|ID Token|"id_token"/.test(message)) {
+      const d = (typeof e.cause === 'object' && e.cause !== null ? e.cause : {}) as JwtCheck
+      if (/"alg"/.test(message)) {
+        const alg = String(d.header?.alg)
+        const hmac = alg.startsWith('HS')
+          ? '; an HMAC-signed ID token needs the client secret (profile add --client-secret)'
+          : ''
+        return `the ID token is signed with ${alg}, which this profile does not accept (it accepts ${list(d.expected) || 'none'})${hmac}`
+      }
+      if (d.claim === 'iss')
+        return `the ID token's issuer "${String(d.claims?.iss)}" is not the profile's issuer "${String(d.expected)}"`
+      if (d.claim === 'nonce')
+        return "the ID token's nonce is not this login's (an ID token replayed or injected from another login)"
+      if (d.claim === 'aud' || d.claim === 'azp')
+        return 'the ID token was issued to another client (its audience)'
+      if (/timestamp|"exp"|"iat"|"nbf"|auth_time/.test(message))
+        return `the ID token's times do not fit this machine's clock (${message})`
+      return `the ID token failed validation (${message})`
+    }
+    e = e.cause as typeof e
+  }
+  return undefined
+}
+
 /** Maps what openid-client and fetch throw onto the exit-code table. Unknown errors pass through as bugs. */
 export function toAuthkeepError(err: unknown, ctx: ErrorContext): unknown {
   if (err instanceof AuthkeepError) return err
+  const refused = rejectedIdToken(err)
+  if (refused) {
+    return new AuthkeepError(
+      `the server's answer was refused here, so authkeep could not ${ctx.action} for profile "${ctx.profile}": ${refused}`,
+      { next: `authkeep profile show ${ctx.profile}`, cause: err },
+    )
+  }
   const f = describeFailure(err)
   if (!f) return err
   if (f.error === 'invalid_grant') {
