@@ -63,3 +63,16 @@ test('a nonce goes with every authorization request that asks for openid, and is
   assert.equal(without.url.searchParams.has('nonce'), false)
   assert.equal('expectedNonce' in codeGrantChecks(without), false)
 })
+
+test('metadata authkeep cannot honour stops the login before anything is approved', async () => {
+  const plainOnly = profile({ code_challenge_methods_supported: ['plain'] })
+  await assert.rejects(
+    authorizationRequest(clientConfig(plainOnly), plainOnly, 'http://127.0.0.1/callback'),
+    /lists only plain PKCE methods \(code_challenge_methods_supported\); authkeep uses S256 only/,
+  )
+  const signed = profile({ require_signed_request_object: true })
+  await assert.rejects(
+    authorizationRequest(clientConfig(signed), signed, 'http://127.0.0.1/callback'),
+    /requires signed request objects/,
+  )
+})

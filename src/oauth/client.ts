@@ -150,6 +150,7 @@ export async function authorizationRequest(
   profile: Profile,
   redirectUri: string,
 ): Promise<AuthorizationRequest> {
+  assertCanAuthorize(profile)
   const verifier = oidc.randomPKCECodeVerifier()
   const state = oidc.randomState()
   const params = authorizationParams(profile)
@@ -166,6 +167,28 @@ export async function authorizationRequest(
     ? await oidc.buildAuthorizationUrlWithPAR(config, request)
     : oidc.buildAuthorizationUrl(config, request)
   return { url, verifier, state, nonce }
+}
+
+/** What the server's metadata demands that authkeep will not do: fail before the person approves anything. */
+function assertCanAuthorize(profile: Profile): void {
+  const m = profile.metadata
+  const next = { next: `authkeep profile show ${profile.name}` }
+  // Never downgraded to `plain`, whose challenge is the verifier itself.
+  if (m.codeChallengeMethods && !m.codeChallengeMethods.includes('S256'))
+    throw new AuthkeepError(
+      `the server of profile "${profile.name}" lists only ${m.codeChallengeMethods.join(', ') || 'no'} PKCE methods (code_challenge_methods_supported); authkeep uses S256 only`,
+      next,
+    )
+  if (m.requireSignedRequestObject)
+    throw new AuthkeepError(
+      `the server of profile "${profile.name}" requires signed request objects (require_signed_request_object), which authkeep does not make`,
+      next,
+    )
+  if (m.requirePushedAuthorizationRequests && !m.pushedAuthorizationRequestEndpoint)
+    throw new AuthkeepError(
+      `the server of profile "${profile.name}" requires pushed authorization requests but publishes no pushed_authorization_request_endpoint`,
+      next,
+    )
 }
 
 /** The checks openid-client makes on the authorization-code response, this login's values in them. */

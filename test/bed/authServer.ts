@@ -43,6 +43,8 @@ export interface InteropOptions {
   revocationRequiresClientAuth?: boolean
   /** A web client whose redirect URIs are matched exactly: no RFC 8252 any-port loopback. */
   exactRedirectUris?: string[]
+  /** Takes authorization requests only pushed first (RFC 9126), and says so in discovery. */
+  requirePushedAuthorizationRequests?: boolean
 }
 
 type GrantKind = 'authorization_code' | 'refresh_token' | 'device_code' | 'revocation'
@@ -153,6 +155,9 @@ function configuration(opts: AuthServerOptions, clientId: string, deviceFlow: bo
     ...interop.provider,
     routes,
     features: {
+      ...(opts.interop?.requirePushedAuthorizationRequests
+        ? { pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true } }
+        : {}),
       devInteractions: { enabled: true },
       deviceFlow: { enabled: deviceFlow },
       revocation: { enabled: true },

@@ -235,6 +235,24 @@ test('exact-match redirect URIs: the profile-level loopback port, for loopback a
   )
 })
 
+test('a server that requires pushed authorization requests (RFC 9126): paste and loopback push first', async () => {
+  await withServer({ requirePushedAuthorizationRequests: true }, (server) =>
+    withSandbox(async (sb) => {
+      await addProfile(server, sb)
+      assert.equal((await readConfig(sb)).profile.require_pushed_authorization_requests, true)
+      for (const flow of ['paste', 'loopback'] as const) {
+        let url: URL | undefined
+        const r = await login(flow, sb, (u) => {
+          url = u
+        })
+        assert.equal(r.code, 0, `${flow}: ${r.stderr}`)
+        assert.match(String(url?.searchParams.get('request_uri')), /^urn:ietf:params:oauth:request_uri:/)
+        assert.equal(url?.searchParams.has('code_challenge'), false, 'the request itself went to the server')
+      }
+    }),
+  )
+})
+
 test('a profile added before authkeep kept discovery metadata gets it at its next login', async () => {
   await withServer({ idTokenAlg: 'ES256' }, (server) =>
     withSandbox(async (sb) => {
