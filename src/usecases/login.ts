@@ -7,7 +7,7 @@ import { issuedTokens } from '../oauth/client.js'
 import { deviceLogin } from '../oauth/deviceFlow.js'
 import { loopbackLogin } from '../oauth/loopbackFlow.js'
 import { pasteLogin } from '../oauth/pasteFlow.js'
-import { describeFailure, rejectedIdToken, toAuthkeepError } from '../oauth/protocolErrors.js'
+import { describeFailure, refusedAnswer, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { revokeToken } from '../oauth/revocation.js'
 import { credentialFromTokens } from '../oauth/tokenResponse.js'
 import { LONG_LIVED } from '../profiles/claudeCode.js'
@@ -115,7 +115,7 @@ export async function obtainTokens(
         `authkeep login --profile ${profile.name} --timeout ${input.timeoutSeconds * 2}`,
       )
     }
-    const refused = rejectedIdToken(err)
+    const refused = refusedAnswer(err)
     if (refused) throw await refusedGrant(profile, refused, err)
     throw toAuthkeepError(err, {
       profile: profile.name,

@@ -43,6 +43,8 @@ export interface InteropOptions {
   revocationRequiresClientAuth?: boolean
   /** A web client whose redirect URIs are matched exactly: no RFC 8252 any-port loopback. */
   exactRedirectUris?: string[]
+  /** A faulty server (or a meddler): the ID token carries this nonce instead of the one asked for. */
+  replaceNonce?: string
   /** Takes authorization requests only pushed first (RFC 9126), and says so in discovery. */
   requirePushedAuthorizationRequests?: boolean
 }
@@ -237,6 +239,10 @@ async function jsonToForm(req: IncomingMessage): Promise<void> {
 
 /** The small policies of other servers that oidc-provider has no switch for; true when it answered. */
 function interopRefuses(i: InteropOptions, req: IncomingMessage, url: URL, res: ServerResponse): boolean {
+  if (i.replaceNonce && url.pathname === routes.authorization && url.searchParams.has('nonce')) {
+    url.searchParams.set('nonce', i.replaceNonce)
+    req.url = `${url.pathname}${url.search}`
+  }
   const openid = (url.searchParams.get('scope') ?? '').split(' ').includes('openid')
   if (i.requireNonce && url.pathname === routes.authorization && openid && !url.searchParams.get('nonce')) {
     res.writeHead(400, { 'content-type': 'text/plain' }).end('nonce required')

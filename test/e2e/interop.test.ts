@@ -142,6 +142,43 @@ test('an ID token in an algorithm the profile does not accept: exit 1 naming it,
   )
 })
 
+test('an ID token with another nonce: exit 1 naming it, nothing stored, the grant revoked', async () => {
+  await withServer({ replaceNonce: 'a-nonce-from-another-login' }, (server) =>
+    withSandbox(async (sb) => {
+      await addProfile(server, sb)
+      const r = await login('loopback', sb)
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(
+        r.stderr,
+        /nothing was stored: the ID token's nonce is not this login's \(an ID token replayed or injected from another login\); the grant the server issued was revoked; run: authkeep profile show test\n$/,
+      )
+      assert.equal(server.counts.revocation, 1)
+      await assert.rejects(access(sb.recordFile('test')), 'no record was written')
+    }),
+  )
+})
+
+test('an authorization response from another issuer: exit 1 naming both, no code redeemed', async () => {
+  await withServer({}, (server) =>
+    withSandbox(async (sb) => {
+      await addProfile(server, sb)
+      const { text } = await readConfig(sb)
+      const config = JSON.parse(text)
+      config.profiles.test.issuer = `${server.issuer}/tenant-a`
+      await writeFile(join(sb.env.AUTHKEEP_HOME as string, 'config.json'), JSON.stringify(config))
+      const r = await login('paste', sb)
+      assert.equal(r.code, 1, r.stderr)
+      assert.ok(
+        r.stderr.includes(
+          `nothing was stored: the authorization response comes from issuer "${server.issuer}", not the profile's issuer "${server.issuer}/tenant-a" (RFC 9207: a possible mix-up of servers); run: authkeep profile show test\n`,
+        ),
+        r.stderr,
+      )
+      assert.equal(server.counts.authorization_code, 0)
+    }),
+  )
+})
+
 test('a server that requires a nonce: paste and loopback send one and check it in the ID token', async () => {
   await withServer({ requireNonce: true }, (server) =>
     withSandbox(async (sb) => {
