@@ -217,6 +217,14 @@ test('a revocation endpoint that needs client authentication: add and logout say
 test('a confidential client (client_secret_basic): the secret is stored apart, never shown, and used to log in, refresh and revoke', async () => {
   await withServer({ clientSecret: CLIENT_SECRET, revocationRequiresClientAuth: true }, (server) =>
     withSandbox(async (sb) => {
+      for (const inArgv of [[`--client-secret=${CLIENT_SECRET}`], ['--client-secret', CLIENT_SECRET]]) {
+        const args = ['profile', 'add', 'test', '--issuer', server.issuer, '--client-id', server.clientId]
+        const refused = await runCli([...args, ...inArgv], sb.env)
+        assert.equal(refused.code, 2, refused.stderr)
+        assert.match(refused.stderr, /--client-secret takes no value/)
+        assertNoSecrets([refused.stderr, refused.stdout], [CLIENT_SECRET])
+      }
+      await assert.rejects(readConfig(sb), 'a secret in argv stores nothing')
       const added = await addProfile(server, sb, [], CLIENT_SECRET)
       const secretFile = join(sb.env.AUTHKEEP_HOME as string, 'state', 'client-secrets', 'test.json')
       assert.match(added.stderr, /revocation: yes; client secret in .*client-secrets\/test\.json\)/)

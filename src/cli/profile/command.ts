@@ -16,7 +16,8 @@ export interface ProfileAddOptions {
   refreshMargin?: number
   pasteRedirectUri?: string
   loopbackPort?: number
-  clientSecret?: boolean
+  /** true; a string only when someone put a secret on the command line, which is refused. */
+  clientSecret?: boolean | string
 }
 
 export type ProfileAction =
@@ -38,9 +39,11 @@ export function profileCommand(dispatch: Dispatch): Command {
     .option('--device-authorization-endpoint <url>', 'RFC 8628 device authorization endpoint')
     .option('--revocation-endpoint <url>', 'RFC 7009 revocation endpoint (used by logout)')
     .requiredOption('--client-id <id>', 'the client id registered at the provider')
+    // Optional-value only so that a secret typed after it is refused by run.ts without being echoed,
+    // which commander's own "unknown option" error would do.
     .option(
-      '--client-secret',
-      'the client has a secret: read it from a hidden prompt, or from stdin when piped (never from argv)',
+      '--client-secret [none]',
+      'the client has a secret: read from a hidden prompt, or stdin when piped; it takes no value',
     )
     .option('--scope <scopes>', 'space-separated scopes, e.g. "openid offline_access"')
     .option('--allow-insecure-http', 'INSECURE: allow plain http:// to a machine other than this one')

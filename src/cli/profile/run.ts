@@ -24,6 +24,11 @@ export const profileRun: Run<ProfileAction> = async (deps, a) => {
       const o = a.opts
       if (o.allowInsecureHttp)
         io.err('! --allow-insecure-http: tokens for this profile may cross the network unencrypted.\n')
+      if (typeof o.clientSecret === 'string')
+        throw new UsageError(
+          '--client-secret takes no value: a secret on the command line is seen by other users in ps and kept in shell history; it is read from a hidden prompt or stdin (change it at the provider if it was real)',
+          `authkeep profile add ${a.name} … --client-secret`,
+        )
       const secret = o.clientSecret
         ? checkClientSecret(await deps.prompter.secret('Client secret (input hidden): '), a.name)
         : undefined
