@@ -20,7 +20,7 @@ import {
   waitForStderr,
 } from './harness.js'
 
-type Flow = 'device' | 'paste' | 'loopback'
+type Flow = 'device' | 'paste' | 'loopback' | 'handoff'
 const CLIENT_SECRET = 'interop-client-secret-0123456789abcdef'
 
 async function withServer(interop: InteropOptions, run: (server: AuthServer) => Promise<void>) {
@@ -57,6 +57,7 @@ async function readConfig(sb: Sandbox) {
 
 /** One login through `flow`, approved over HTTP as a person in a browser would. */
 async function login(flow: Flow, sb: Sandbox, onUrl: (url: URL) => void = () => {}): Promise<Result> {
+  if (flow === 'handoff') return handoff(sb, onUrl)
   const child = spawnCli(['login', '--method', flow], sb.env)
   if (flow === 'device') {
     child.stdin?.end()
@@ -79,6 +80,26 @@ async function login(flow: Flow, sb: Sandbox, onUrl: (url: URL) => void = () => 
 
 const jwtPart = (jwt: unknown, i: 0 | 1) =>
   JSON.parse(Buffer.from(String(jwt).split('.')[i] as string, 'base64url').toString('utf8'))
+
+/** `login --method handoff` here, completed by a second authkeep (the laptop's) with no profile at all. */
+async function handoff(sb: Sandbox, onUrl: (url: URL) => void): Promise<Result> {
+  const remote = spawnCli(['login', '--method', 'handoff'], sb.env)
+  const [, blob] = await waitForStderr(remote, /--complete-handoff (\S+)/)
+  const laptop = await sandbox()
+  try {
+    const lap = spawnCli(['login', '--complete-handoff', blob as string, '--method', 'paste'], laptop.env)
+    const [, url] = await waitForStderr(lap, AUTHORIZE_URL)
+    onUrl(new URL(url as string))
+    const { redirectedTo } = await approveWithHttp(url as string)
+    lap.stdin?.end(`${redirectedTo}\n`)
+    const line = await lap.output
+    assert.equal(line.code, 0, line.stderr)
+    remote.stdin?.end(line.stdout)
+    return await remote.output
+  } finally {
+    await laptop.cleanup()
+  }
+}
 
 /** Logs in through each flow in turn, checking the ID token's algorithm and that the server takes the access token. */
 async function loginThrough(flows: Flow[], server: AuthServer, sb: Sandbox, alg = 'RS256') {
@@ -179,11 +200,11 @@ test('an authorization response from another issuer: exit 1 naming both, no code
   )
 })
 
-test('a server that requires a nonce: paste and loopback send one and check it in the ID token', async () => {
+test('a server that requires a nonce: paste, loopback and hand-off send one and check it in the ID token', async () => {
   await withServer({ requireNonce: true }, (server) =>
     withSandbox(async (sb) => {
       await addProfile(server, sb)
-      for (const flow of ['paste', 'loopback'] as const) {
+      for (const flow of ['paste', 'loopback', 'handoff'] as const) {
         let nonce: string | null = null
         const r = await login(flow, sb, (url) => {
           nonce = url.searchParams.get('nonce')
@@ -262,13 +283,13 @@ test('a confidential client whose server takes only client_secret_post', async (
   )
 })
 
-test('exact-match redirect URIs: the profile-level loopback port, for loopback and paste', async () => {
+test('exact-match redirect URIs: the profile-level loopback port, for loopback, hand-off and paste', async () => {
   const port = await freePort()
   const callback = `http://127.0.0.1:${port}/callback`
   await withServer({ exactRedirectUris: [callback] }, (server) =>
     withSandbox(async (sb) => {
       await addProfile(server, sb, ['--loopback-port', String(port), '--paste-redirect-uri', callback])
-      for (const flow of ['loopback', 'paste'] as const) {
+      for (const flow of ['loopback', 'handoff', 'paste'] as const) {
         let redirect: string | null = null
         const r = await login(flow, sb, (url) => {
           redirect = url.searchParams.get('redirect_uri')
