@@ -26,6 +26,8 @@ export interface Deps {
   self: string[]
   /** API keys and long-lived tokens, per profile. */
   keys: KeyStore
+  /** OAuth client secrets of confidential or "installed app" clients, per profile. */
+  clientSecrets: KeyStore
   /** This machine's fingerprint, written into every record. */
   host: string
   /** The user's home directory and uid, as the process sees them (HOME may be someone else's under sudo). */

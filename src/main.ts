@@ -19,7 +19,7 @@ import { createCredentialStore } from './stores/credentialStore.js'
 import { fileSystemError } from './stores/fileSystemError.js'
 import { hostFingerprint } from './stores/hostId.js'
 import { systemKeyring } from './stores/keyring.js'
-import { createKeyStore } from './stores/keyStore.js'
+import { CLIENT_SECRET_SLOT, createKeyStore } from './stores/keyStore.js'
 
 declare const AUTHKEEP_VERSION: string
 
@@ -60,6 +60,7 @@ function buildDeps(io: Io, interrupts: Interrupts): Deps {
           })
         : authkeepStore,
     keys: createKeyStore(paths, getKeyring),
+    clientSecrets: createKeyStore(paths, getKeyring, CLIENT_SECRET_SLOT),
     runChild: systemRunChild,
     self: [process.execPath, realpathSync(process.argv[1] ?? '')],
     get host() {

@@ -20,9 +20,11 @@ export async function handoffLogin(
   tokenParams: Record<string, string> = {},
 ): Promise<oidc.TokenEndpointResponse> {
   const config = clientConfig(profile)
-  // The laptop listens on this port: chosen here, because the code exchange must name the same URI.
-  const redirectUri = `http://127.0.0.1:${randomInt(20_000, 60_000)}/callback`
-  const { url, verifier, state } = await authorizationRequest(config, profile, redirectUri)
+  // The laptop listens on this port: chosen here, because the code exchange must name the same URI;
+  // the profile's own where its server matches redirect URIs exactly.
+  const port = profile.loopbackPort ?? randomInt(20_000, 60_000)
+  const redirectUri = `http://127.0.0.1:${port}/callback`
+  const { url, verifier, state, nonce } = await authorizationRequest(config, profile, redirectUri)
   const blob = encodeRequest({ v: 1, profile: profile.name, url: url.href })
   io.err(
     [
@@ -38,7 +40,7 @@ export async function handoffLogin(
   )
   const again = `authkeep login --profile ${profile.name} --method handoff`
   return redeemPasted(
-    { config, profile, redirectUri, verifier, state, tokenParams },
+    { config, profile, redirectUri, verifier, state, nonce, tokenParams },
     await readPasted(prompter, 'Paste the line from the laptop: ', again, signal),
     again,
   )

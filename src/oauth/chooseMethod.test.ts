@@ -14,7 +14,7 @@ const env = (e: Partial<Environment>): Environment => ({
   sshServer: undefined,
   ...e,
 })
-const profile = (device: boolean, code = true) =>
+const profile = (device: boolean, code = true, grantTypes?: string[]) =>
   ({
     name: 'p',
     endpoints: {
@@ -22,6 +22,7 @@ const profile = (device: boolean, code = true) =>
       token: 'https://as/token',
       deviceAuthorization: device ? 'https://as/device' : undefined,
     },
+    metadata: { grantTypes },
   }) as Profile
 
 test('auto: CI or no terminal fails fast with what to do instead', () => {
@@ -49,4 +50,13 @@ test('auto: a desktop uses the loopback flow', () => {
 test('an explicit method the profile cannot do is a usage error naming the alternative', () => {
   assert.throws(() => chooseMethod(env({}), profile(false), 'device'), /no device_authorization_endpoint/)
   assert.throws(() => chooseMethod(env({}), profile(true, false), 'paste'), /no authorization_endpoint/)
+})
+
+test('a grant type the server leaves out of grant_types_supported is not chosen, and not allowed', () => {
+  const noDevice = profile(true, true, ['authorization_code', 'refresh_token'])
+  assert.equal(chooseMethod(env({ ssh: true }), noDevice, 'auto').method, 'paste')
+  assert.throws(
+    () => chooseMethod(env({}), noDevice, 'device'),
+    /lists no urn:ietf:params:oauth:grant-type:device_code in grant_types_supported, so the device flow cannot be used/,
+  )
 })

@@ -13,17 +13,26 @@ export interface MethodChoice {
   fallback: LoginMethod | undefined
 }
 
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+
+/** What stops a flow: a missing endpoint, or a grant type the server's metadata leaves out. */
+function obstacle(profile: Profile, method: LoginMethod): string | undefined {
+  const device = method === 'device'
+  if (device && !profile.endpoints.deviceAuthorization) return 'has no device_authorization_endpoint'
+  if (!device && !profile.endpoints.authorization) return 'has no authorization_endpoint'
+  const grants = profile.metadata.grantTypes
+  const grant = device ? DEVICE_GRANT : 'authorization_code'
+  // Many servers publish no list, or an incomplete one without the device grant they do serve.
+  if (grants && !grants.includes(grant)) return `lists no ${grant} in grant_types_supported`
+  return undefined
+}
+
 function assertPossible(profile: Profile, method: LoginMethod): void {
-  if (method === 'device' && !profile.endpoints.deviceAuthorization) {
+  const why = obstacle(profile, method)
+  if (why) {
     throw new UsageError(
-      `profile "${profile.name}" has no device_authorization_endpoint, so the device flow cannot be used`,
-      `authkeep login --profile ${profile.name} --method paste`,
-    )
-  }
-  if (method !== 'device' && !profile.endpoints.authorization) {
-    throw new UsageError(
-      `profile "${profile.name}" has no authorization_endpoint, so the ${method} flow cannot be used`,
-      `authkeep login --profile ${profile.name} --method device`,
+      `profile "${profile.name}" ${why}, so the ${method} flow cannot be used`,
+      `authkeep login --profile ${profile.name} --method ${method === 'device' ? 'paste' : 'device'}`,
     )
   }
 }
@@ -40,8 +49,8 @@ export function chooseMethod(env: Environment, profile: Profile, requested: Requ
       `authkeep login --profile ${profile.name} --method paste < pasted-url.txt`,
     )
   }
-  const hasDevice = Boolean(profile.endpoints.deviceAuthorization)
-  const hasCode = Boolean(profile.endpoints.authorization)
+  const hasDevice = !obstacle(profile, 'device')
+  const hasCode = !obstacle(profile, 'paste')
   const headless = env.ssh || !env.display
   const where = env.ssh ? 'an SSH session' : 'no display'
   if (headless && hasDevice) {

@@ -6,7 +6,7 @@ import type { Browser } from '../ports/browser.js'
 import type { Environment } from '../ports/environment.js'
 import type { Io } from '../ports/io.js'
 import type { Profile } from '../profiles/profile.js'
-import { authorizationRequest, clientConfig } from './client.js'
+import { authorizationRequest, clientConfig, codeGrantChecks } from './client.js'
 
 const page = (title: string, body: string) =>
   `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${body}</p>`
@@ -53,7 +53,8 @@ export async function loopbackLogin(
   }
 
   try {
-    const { url, verifier, state } = await authorizationRequest(config, profile, redirectUri)
+    const request = await authorizationRequest(config, profile, redirectUri)
+    const { url, state } = request
     const callback = new Promise<URL>((resolve, reject) => {
       onRequest = (req, res) => {
         const reqUrl = new URL(req.url ?? '/', redirectUri)
@@ -93,12 +94,7 @@ export async function loopbackLogin(
     io.err(`Waiting for the browser to come back to ${redirectUri} …\n`)
     const result = await callback
     close()
-    return await oidc.authorizationCodeGrant(
-      config,
-      result,
-      { pkceCodeVerifier: verifier, expectedState: state },
-      opts.tokenParams,
-    )
+    return await oidc.authorizationCodeGrant(config, result, codeGrantChecks(request), opts.tokenParams)
   } finally {
     close()
   }

@@ -3,7 +3,7 @@ import { AuthkeepError, ExitCode } from '../errors.js'
 import type { Io } from '../ports/io.js'
 import type { Prompter } from '../ports/prompter.js'
 import type { Profile } from '../profiles/profile.js'
-import { authorizationRequest, clientConfig } from './client.js'
+import { authorizationRequest, clientConfig, codeGrantChecks } from './client.js'
 import { type PastedAuthorization, PasteError, parsePasted } from './pastedInput.js'
 
 /** A loopback address nothing listens on: the browser fails to load it and its address bar holds the code. */
@@ -19,7 +19,7 @@ export async function pasteLogin(
 ): Promise<oidc.TokenEndpointResponse> {
   const config = clientConfig(profile)
   const redirectUri = profile.pasteRedirectUri ?? DEFAULT_PASTE_REDIRECT
-  const { url, verifier, state } = await authorizationRequest(config, profile, redirectUri)
+  const { url, verifier, state, nonce } = await authorizationRequest(config, profile, redirectUri)
   io.err(
     [
       '',
@@ -34,7 +34,7 @@ export async function pasteLogin(
   )
   const again = `authkeep login --profile ${profile.name} --method paste`
   return redeemPasted(
-    { config, profile, redirectUri, verifier, state, tokenParams },
+    { config, profile, redirectUri, verifier, state, nonce, tokenParams },
     await readPasted(prompter, 'Paste the URL or code: ', again, signal),
     again,
   )
@@ -63,6 +63,7 @@ export interface PendingAuthorization {
   redirectUri: string
   verifier: string
   state: string
+  nonce: string | undefined
   tokenParams: Record<string, string>
 }
 
@@ -75,7 +76,7 @@ export function redeemPasted(
   pasted: PastedAuthorization,
   again: string,
 ): Promise<oidc.TokenEndpointResponse> {
-  const { config, profile, redirectUri, verifier, state } = pending
+  const { config, profile, redirectUri, state } = pending
   if (pasted.state !== undefined && pasted.state !== state) {
     throw new AuthkeepError(
       'the pasted state does not belong to this login, so it may come from someone else (possible CSRF); nothing was stored',
@@ -88,10 +89,5 @@ export function redeemPasted(
   callback.searchParams.set('state', state)
   const iss = pasted.iss ?? (profile.issParameterSupported ? config.serverMetadata().issuer : undefined)
   if (iss) callback.searchParams.set('iss', iss)
-  return oidc.authorizationCodeGrant(
-    config,
-    callback,
-    { pkceCodeVerifier: verifier, expectedState: state },
-    pending.tokenParams,
-  )
+  return oidc.authorizationCodeGrant(config, callback, codeGrantChecks(pending), pending.tokenParams)
 }

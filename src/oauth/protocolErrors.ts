@@ -2,6 +2,7 @@ import * as oidc from 'openid-client'
 import { AuthkeepError, LoginRequiredError, ServerUnavailableError } from '../errors.js'
 import { printable } from '../printable.js'
 import { maskIn, type Secret } from '../secret.js'
+import { quoteInput } from '../validation.js'
 
 export interface ErrorContext {
   profile: string
@@ -31,7 +32,7 @@ export interface ServerFailure {
 // CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID…), as opposed to a handshake that timed out or was reset.
 const CERTIFICATE = /CERT|SIGNATURE/
 
-function responseOf(err: unknown): Response | undefined {
+export function responseOf(err: unknown): Response | undefined {
   for (let e = err as { cause?: unknown; response?: unknown } | undefined, i = 0; e && i < 5; i++) {
     if (e instanceof Response) return e
     if (e.response instanceof Response) return e.response
@@ -92,6 +93,8 @@ export function describeFailure(
     }
   }
   if (net) return { ...base, error: undefined, description: said(net), transient: true }
+  const refused = refusedAnswer(err)
+  if (refused) return { ...base, error: undefined, description: refused, transient: false }
   if (status !== undefined || (err as { code?: string })?.code?.startsWith('OAUTH_')) {
     return {
       ...base,
@@ -107,9 +110,72 @@ export function describeFailure(
   return undefined
 }
 
+interface JwtCheck {
+  header?: { alg?: unknown }
+  expected?: unknown
+  claim?: unknown
+  claims?: Record<string, unknown>
+}
+
+const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v))
+
+/**
+ * Why this client refused what the server sent: an ID token (wrong algorithm, issuer, audience, nonce,
+ * times) or an authorization response from another issuer. A check that fails the same way on every
+ * retry, so not "try again later". openid-client wraps oauth4webapi's error, whose message and
+ * structured cause name the check; no value but an algorithm or an issuer is shown.
+ */
+export function refusedAnswer(err: unknown): string | undefined {
+  // The innermost matching error is oauth4webapi's, whose cause holds the details; openid-client's
+  // wrapper around it has a vaguer message ("unexpected JWT claim value encountered").
+  const chain: { cause?: unknown; message?: unknown }[] = []
+  for (let e = err as (typeof chain)[number] | undefined, i = 0; e && i < 4; i++, e = e.cause as typeof e)
+    chain.push(e)
+  for (const e of chain.reverse()) {
+    const message = typeof e.message === 'string' ? e.message : ''
+    if (/^unexpected "iss" \(issuer\) response parameter value|^response parameter "iss"/.test(message)) {
+      const d = (typeof e.cause === 'object' && e.cause !== null ? e.cause : {}) as {
+        expected?: unknown
+        parameters?: URLSearchParams
+      }
+      const got = d.parameters?.get('iss')
+      return got
+        ? `the authorization response comes from issuer "${quoteInput(got)}", not the profile's issuer "${String(d.expected)}" (RFC 9207: a possible mix-up of servers)`
+        : 'the authorization response names no issuer, though the server says it always does (RFC 9207)'
+    }
+    if (/JWT|ID Token|"id_token"/.test(message)) {
+      const d = (typeof e.cause === 'object' && e.cause !== null ? e.cause : {}) as JwtCheck
+      if (/"alg"/.test(message)) {
+        const alg = quoteInput(String(d.header?.alg), 16)
+        const hmac = alg.startsWith('HS')
+          ? '; an HMAC-signed ID token needs the client secret (profile add --client-secret)'
+          : ''
+        return `the ID token is signed with ${alg}, which this profile does not accept (it accepts ${list(d.expected) || 'none'})${hmac}`
+      }
+      if (d.claim === 'iss')
+        return `the ID token's issuer "${quoteInput(String(d.claims?.iss))}" is not the profile's issuer "${String(d.expected)}"`
+      if (d.claim === 'nonce')
+        return "the ID token's nonce is not this login's (an ID token replayed or injected from another login)"
+      if (d.claim === 'aud' || d.claim === 'azp')
+        return 'the ID token was issued to another client (its audience)'
+      if (/timestamp|"exp"|"iat"|"nbf"|auth_time/.test(message))
+        return `the ID token's times do not fit this machine's clock (${message})`
+      return `the ID token failed validation (${message})`
+    }
+  }
+  return undefined
+}
+
 /** Maps what openid-client and fetch throw onto the exit-code table. Unknown errors pass through as bugs. */
 export function toAuthkeepError(err: unknown, ctx: ErrorContext): unknown {
   if (err instanceof AuthkeepError) return err
+  const refused = refusedAnswer(err)
+  if (refused) {
+    return new AuthkeepError(
+      `the server's answer was refused here, so authkeep could not ${ctx.action} for profile "${ctx.profile}": ${refused}`,
+      { next: `authkeep profile show ${ctx.profile}`, cause: err },
+    )
+  }
   const f = describeFailure(err, ctx.secrets)
   if (!f) return err
   if (f.error === 'invalid_grant') {

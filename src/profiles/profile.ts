@@ -1,4 +1,5 @@
 import * as z from 'zod/mini'
+import type { Secret } from '../secret.js'
 
 export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
@@ -16,7 +17,16 @@ export interface Profile {
     userinfo: string | undefined
   }
   issParameterSupported: boolean
+  /** What discovery said that changes how authkeep talks to this server; undefined = not published. */
+  metadata: ServerMetadata
   clientId: string
+  /**
+   * Only ever set by resolveClientSecret, from the client-secret store; config.json holds no secret.
+   * With it the client authenticates at the token and revocation endpoints.
+   */
+  clientSecret?: Secret | undefined
+  /** A fixed loopback port, for servers that match redirect URIs exactly (no RFC 8252 any-port). */
+  loopbackPort: number | undefined
   scope: string | undefined
   allowInsecureHttp: boolean
   store: StorePreference
@@ -37,6 +47,19 @@ export interface Profile {
 }
 
 export type ProfileKind = 'oauth' | 'claude-code'
+
+export interface ServerMetadata {
+  idTokenSigningAlgs: string[] | undefined
+  tokenEndpointAuthMethods: string[] | undefined
+  revocationEndpointAuthMethods: string[] | undefined
+  codeChallengeMethods: string[] | undefined
+  grantTypes: string[] | undefined
+  pushedAuthorizationRequestEndpoint: string | undefined
+  requirePushedAuthorizationRequests: boolean
+  requireSignedRequestObject: boolean
+  /** When discovery last filled these in; a profile without it is read again at its next login. */
+  discoveredAt: string | undefined
+}
 
 export function isLoopbackHost(hostname: string): boolean {
   return hostname === '127.0.0.1' || hostname === '[::1]' || hostname === 'localhost'
@@ -65,7 +88,26 @@ const endpointFields = [
   'revocation_endpoint',
   'userinfo_endpoint',
   'paste_redirect_uri',
+  'pushed_authorization_request_endpoint',
 ] as const
+
+const names = z.optional(z.array(z.string()))
+
+/**
+ * The discovery metadata (RFC 8414 / OpenID Discovery names) that changes behaviour, kept at `profile
+ * add` and at the next login of a profile added before authkeep kept it.
+ */
+export const metadataFields = {
+  id_token_signing_alg_values_supported: names,
+  token_endpoint_auth_methods_supported: names,
+  revocation_endpoint_auth_methods_supported: names,
+  code_challenge_methods_supported: names,
+  grant_types_supported: names,
+  pushed_authorization_request_endpoint: z.optional(urlField),
+  require_pushed_authorization_requests: z.optional(z.boolean()),
+  require_signed_request_object: z.optional(z.boolean()),
+  metadata_discovered_at: z.optional(z.string()),
+}
 
 // zod/mini: the same validation as classic zod at a fraction of the start-up cost of `authkeep token`.
 export const profileSchema = z
@@ -89,6 +131,8 @@ export const profileSchema = z
     authorize_params: z.optional(z.record(z.string(), z.string())),
     claude_config_dir: z.optional(z.string().check(z.minLength(1))),
     long_lived_scope: z.optional(z.string()),
+    loopback_port: z.optional(z.number().check(z.int(), z.gte(1), z.lte(65_535))),
+    ...metadataFields,
   })
   .check(
     z.superRefine((p, ctx) => {
@@ -114,7 +158,19 @@ export function toProfile(name: string, p: ProfileRecord): Profile {
       userinfo: p.userinfo_endpoint,
     },
     issParameterSupported: p.authorization_response_iss_parameter_supported === true,
+    metadata: {
+      idTokenSigningAlgs: p.id_token_signing_alg_values_supported,
+      tokenEndpointAuthMethods: p.token_endpoint_auth_methods_supported,
+      revocationEndpointAuthMethods: p.revocation_endpoint_auth_methods_supported,
+      codeChallengeMethods: p.code_challenge_methods_supported,
+      grantTypes: p.grant_types_supported,
+      pushedAuthorizationRequestEndpoint: p.pushed_authorization_request_endpoint,
+      requirePushedAuthorizationRequests: p.require_pushed_authorization_requests === true,
+      requireSignedRequestObject: p.require_signed_request_object === true,
+      discoveredAt: p.metadata_discovered_at,
+    },
     clientId: p.client_id,
+    loopbackPort: p.loopback_port,
     scope: p.scope,
     allowInsecureHttp: p.allow_insecure_http === true,
     store: p.store ?? 'auto',

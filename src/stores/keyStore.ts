@@ -1,6 +1,7 @@
 import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as z from 'zod/mini'
+import { ConfigError } from '../errors.js'
 import type { Paths } from '../profiles/paths.js'
 import { parseJsonFile } from '../validation.js'
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
@@ -11,7 +12,7 @@ import type { Keyring } from './keyring.js'
  * token such as the one `claude setup-token` mints. One 0600 file per profile; the value inline or in
  * the keyring, exactly like a credential.
  */
-export const KEY_KINDS = ['api_key', 'oauth_token'] as const
+export const KEY_KINDS = ['api_key', 'oauth_token', 'client_secret'] as const
 export type KeyKind = (typeof KEY_KINDS)[number]
 
 const keySchema = z.looseObject({
@@ -45,7 +46,33 @@ export interface KeyStore {
   remove(profile: string): Promise<void>
 }
 
-const account = (profile: string) => `key:${profile}`
+/**
+ * Where one kind of static secret lives: its own folder and keyring account, so a profile's OAuth client
+ * secret never shares a slot with the API key `exec` hands to commands.
+ */
+export interface KeySlot {
+  dir: string
+  accountPrefix: string
+  /** The kinds a file in this slot may hold; any other is refused as a broken record. */
+  kinds: readonly KeyKind[]
+  /** The command that writes this slot again, for the message of a broken file. */
+  fix(profile: string): string
+}
+
+export const KEY_SLOT: KeySlot = {
+  dir: 'keys',
+  accountPrefix: 'key:',
+  kinds: ['api_key', 'oauth_token'],
+  fix: (profile) => `authkeep key set --profile ${profile}`,
+}
+
+/** A confidential or "installed app" client's secret, set with `profile add --client-secret`. */
+export const CLIENT_SECRET_SLOT: KeySlot = {
+  dir: 'client-secrets',
+  accountPrefix: 'client-secret:',
+  kinds: ['client_secret'],
+  fix: (profile) => `authkeep profile remove ${profile}`,
+}
 
 /** Only informs a warning: a value that is no time is treated as no expiry rather than an Invalid Date. */
 function dateOrUndefined(text: string | undefined): Date | undefined {
@@ -53,14 +80,17 @@ function dateOrUndefined(text: string | undefined): Date | undefined {
   return d && !Number.isNaN(d.getTime()) ? d : undefined
 }
 
-export function createKeyStore(paths: Paths, keyring: () => Keyring): KeyStore {
-  const file = (profile: string) => join(paths.stateDir, 'keys', `${profile}.json`)
+export function createKeyStore(paths: Paths, keyring: () => Keyring, slot: KeySlot = KEY_SLOT): KeyStore {
+  const file = (profile: string) => join(paths.stateDir, slot.dir, `${profile}.json`)
+  const account = (profile: string) => `${slot.accountPrefix}${profile}`
   return {
     file,
     async get(profile) {
       const text = await readFileIfExists(file(profile))
       if (text === undefined) return undefined
-      const r = parseJsonFile(file(profile), text, keySchema, `authkeep key set --profile ${profile}`)
+      const r = parseJsonFile(file(profile), text, keySchema, slot.fix(profile))
+      if (!slot.kinds.includes(r.kind))
+        throw new ConfigError(file(profile), `"kind": "${r.kind}" does not belong here`, slot.fix(profile))
       const value = r.secrets_in === 'keyring' ? await keyring().get(account(profile)) : r.value
       if (!value) return undefined
       return {

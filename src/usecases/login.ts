@@ -3,18 +3,23 @@ import type { Deps } from '../deps.js'
 import { AuthkeepError, CancelledError, ExitCode, UsageError } from '../errors.js'
 import { handoffLogin } from '../handoff/remoteFlow.js'
 import { chooseMethod, type LoginMethod, type RequestedMethod } from '../oauth/chooseMethod.js'
+import { issuedTokens } from '../oauth/client.js'
 import { deviceLogin } from '../oauth/deviceFlow.js'
 import { loopbackLogin } from '../oauth/loopbackFlow.js'
 import { pasteLogin } from '../oauth/pasteFlow.js'
-import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
+import { describeFailure, refusedAnswer, toAuthkeepError } from '../oauth/protocolErrors.js'
+import { revokeToken } from '../oauth/revocation.js'
 import { credentialFromTokens } from '../oauth/tokenResponse.js'
 import { LONG_LIVED } from '../profiles/claudeCode.js'
 import type { Profile, StorePreference } from '../profiles/profile.js'
+import { Secret } from '../secret.js'
 import { readFileIfExists } from '../stores/atomicFile.js'
 import { backupExisting } from '../stores/backups.js'
 import type { Credential } from '../stores/credential.js'
 import { KeyringUnavailableError } from '../stores/keyring.js'
 import type { StoredKey } from '../stores/keyStore.js'
+import { discoverMissingMetadata } from './addProfile.js'
+import { withClientSecret } from './clientSecret.js'
 import { withCredentialLock } from './credentialLock.js'
 import { backupKeyFile } from './keys.js'
 
@@ -83,11 +88,12 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
  */
 export async function obtainTokens(
   deps: Deps,
-  profile: Profile,
+  configured: Profile,
   input: LoginInput,
   tokenParams: Record<string, string> = {},
 ): Promise<TokenEndpointResponse> {
   const { io } = deps
+  const profile = await discoverMissingMetadata(deps, await withClientSecret(deps, configured))
   const choice = chooseMethod(deps.env, profile, input.method)
   io.err(`Signing in to profile "${profile.name}" with the ${choice.method} flow (${choice.reason}).\n`)
   const signal = AbortSignal.timeout(input.timeoutSeconds * 1000)
@@ -96,7 +102,7 @@ export async function obtainTokens(
     if (method === 'device') return deviceLogin(io, profile, signal)
     if (method === 'paste') return pasteLogin(io, deps.prompter, profile, signal, tokenParams)
     if (method === 'handoff') return handoffLogin(io, deps.prompter, profile, signal, tokenParams)
-    return loopbackLogin(deps, profile, { port: input.port, signal, tokenParams })
+    return loopbackLogin(deps, profile, { port: input.port ?? profile.loopbackPort, signal, tokenParams })
   }
 
   try {
@@ -114,12 +120,39 @@ export async function obtainTokens(
         `authkeep login --profile ${profile.name} --timeout ${input.timeoutSeconds * 2}`,
       )
     }
+    const refused = refusedAnswer(err)
+    if (refused) throw await refusedGrant(profile, refused, err)
     throw toAuthkeepError(err, {
       profile: profile.name,
       action: 'complete the login',
       next: `authkeep login --profile ${profile.name}`,
     })
   }
+}
+
+/**
+ * The server issued tokens but this client refused its answer (an ID token it cannot accept): nothing
+ * is stored, and the grant the server already made is revoked rather than left valid there, or the
+ * message says that it could not be.
+ */
+async function refusedGrant(profile: Profile, refused: string, cause: unknown): Promise<AuthkeepError> {
+  const { refreshToken, accessToken } = issuedTokens(profile)
+  const raw = refreshToken ?? accessToken
+  const token = raw === undefined ? undefined : new Secret(raw)
+  let grant = ''
+  if (token && !profile.endpoints.revocation) {
+    grant =
+      '; the server has no revocation endpoint, so the grant it issued stays valid there until it expires'
+  } else if (token) {
+    const outcome = await revokeToken(profile, token, refreshToken ? 'refresh_token' : 'access_token')
+    grant = outcome.revoked
+      ? '; the grant the server issued was revoked'
+      : `; the grant the server issued could not be revoked (${outcome.why}) and stays valid there until it expires`
+  }
+  return new AuthkeepError(
+    `the server's answer was refused here, so nothing was stored: ${refused}${grant}`,
+    { next: `authkeep profile show ${profile.name}`, cause },
+  )
 }
 
 /** Keeps a backup of what the login replaces, then stores in the keyring when it works, else in the file. */

@@ -1,10 +1,9 @@
-import * as oidc from 'openid-client'
 import type { Deps } from '../deps.js'
-import { clientConfig } from '../oauth/client.js'
-import { describeFailure } from '../oauth/protocolErrors.js'
+import { revokeToken } from '../oauth/revocation.js'
 import { printable } from '../printable.js'
 import type { Profile } from '../profiles/profile.js'
 import { type BackupResult, backupExisting, backupId } from '../stores/backups.js'
+import { withClientSecret } from './clientSecret.js'
 import { withCredentialLock } from './credentialLock.js'
 
 export interface LogoutResult {
@@ -41,18 +40,16 @@ export async function logout(
     const token = credential?.refreshToken ?? credential?.accessToken
     if (token && !profile.endpoints.revocation) revoked = 'no-endpoint'
     else if (token) {
-      try {
-        await oidc.tokenRevocation(clientConfig(profile), token.reveal(), {
-          token_type_hint: credential?.refreshToken ? 'refresh_token' : 'access_token',
-        })
-        revoked = 'yes'
-      } catch (err) {
-        const f = describeFailure(err, [token])
+      const outcome = await revokeToken(
+        await withClientSecret(deps, profile),
+        token,
+        credential?.refreshToken ? 'refresh_token' : 'access_token',
+      )
+      if (!outcome.revoked)
         deps.io.err(
-          `! Could not revoke the token at the server (${f?.error ?? f?.description ?? printable((err as Error).message, 300)}); it stays valid there until it expires.\n`,
+          `! Could not revoke the token at the server (${outcome.why}); it stays valid there until it expires.\n`,
         )
-        revoked = 'failed'
-      }
+      revoked = outcome.revoked ? 'yes' : 'failed'
     }
     return { loggedIn: true, revoked, backup }
   })

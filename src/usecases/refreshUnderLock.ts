@@ -11,6 +11,7 @@ import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { assertRoomFor } from '../stores/atomicFile.js'
 import type { Credential } from '../stores/credential.js'
+import { withClientSecret } from './clientSecret.js'
 import { withCredentialLock } from './credentialLock.js'
 import { type TokenResult, usable } from './getToken.js'
 
@@ -46,7 +47,7 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
   const store = deps.storeFor(profile)
   const file = store.recordFile(profile.name)
   await assertRoomFor(file, 2 * ((await stat(file).catch(() => undefined))?.size ?? 0) + 4096)
-  const config = clientConfig(profile)
+  const config = clientConfig(await withClientSecret(deps, profile))
   const watched = watchTokenAnswers(profile.endpoints.token, config[oidc.customFetch])
   config[oidc.customFetch] = watched.fetch
   const { answers } = watched

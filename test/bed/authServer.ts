@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type Provider from 'oidc-provider'
@@ -22,6 +23,30 @@ export interface AuthServerOptions {
   clientId?: string
   deviceFlow?: boolean
   scopes?: string[]
+  // What an independently written server may do differently from the defaults above (issue 13).
+  interop?: InteropOptions
+}
+
+export interface InteropOptions {
+  /** Signs ID tokens with this algorithm only, and says so in discovery. HS256 needs `clientSecret`. */
+  idTokenAlg?: 'ES256' | 'PS256' | 'EdDSA' | 'HS256'
+  /** A confidential client: the token (and revocation) endpoint requires this secret. */
+  clientSecret?: string
+  /** How the confidential client authenticates; discovery then lists only this (and `none`). */
+  authMethod?: 'client_secret_basic' | 'client_secret_post'
+  /** Refuses an OpenID authorization request without a nonce, as several servers do. */
+  requireNonce?: boolean
+  /**
+   * The revocation endpoint answers 401 (text/plain, WWW-Authenticate: Basic) to a request without
+   * client authentication, and discovery lists only client_secret_basic for it.
+   */
+  revocationRequiresClientAuth?: boolean
+  /** A web client whose redirect URIs are matched exactly: no RFC 8252 any-port loopback. */
+  exactRedirectUris?: string[]
+  /** A faulty server (or a meddler): the ID token carries this nonce instead of the one asked for. */
+  replaceNonce?: string
+  /** Takes authorization requests only pushed first (RFC 9126), and says so in discovery. */
+  requirePushedAuthorizationRequests?: boolean
 }
 
 type GrantKind = 'authorization_code' | 'refresh_token' | 'device_code' | 'revocation'
@@ -79,9 +104,44 @@ function listen(server: ReturnType<typeof createServer>): Promise<number> {
   })
 }
 
+// One key per family, so an ID token can be signed with any algorithm a case asks for.
+function signingKeys() {
+  const jwk = (pair: { privateKey: { export(o: { format: 'jwk' }): object } }) =>
+    pair.privateKey.export({ format: 'jwk' })
+  return {
+    keys: [
+      jwk(generateKeyPairSync('rsa', { modulusLength: 2048 })),
+      jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' })),
+      jwk(generateKeyPairSync('ed25519')),
+    ],
+  }
+}
+
+// Only what a case asks for differs from the defaults every other test file relies on.
+function interopConfiguration(i: InteropOptions) {
+  const auth = i.authMethod ?? 'client_secret_basic'
+  return {
+    client: {
+      ...(i.clientSecret ? { client_secret: i.clientSecret, token_endpoint_auth_method: auth } : {}),
+      ...(i.idTokenAlg ? { id_token_signed_response_alg: i.idTokenAlg } : {}),
+      ...(i.exactRedirectUris ? { application_type: 'web', redirect_uris: i.exactRedirectUris } : {}),
+    },
+    provider: {
+      ...(i.idTokenAlg
+        ? { jwks: signingKeys(), enabledJWA: { idTokenSigningAlgValues: [i.idTokenAlg] } }
+        : {}),
+      ...(i.clientSecret ? { clientAuthMethods: [auth, 'none'] } : {}),
+      ...(i.revocationRequiresClientAuth
+        ? { discovery: { revocation_endpoint_auth_methods_supported: ['client_secret_basic'] } }
+        : {}),
+    },
+  }
+}
+
 function configuration(opts: AuthServerOptions, clientId: string, deviceFlow: boolean) {
   const ttl = opts.ttl ?? {}
   const grantTypes = ['authorization_code', 'refresh_token', ...(deviceFlow ? [DEVICE_GRANT] : [])]
+  const interop = interopConfiguration(opts.interop ?? {})
   return {
     clients: [
       {
@@ -91,10 +151,15 @@ function configuration(opts: AuthServerOptions, clientId: string, deviceFlow: bo
         grant_types: grantTypes,
         response_types: ['code'],
         redirect_uris: ['http://127.0.0.1/callback'],
+        ...interop.client,
       },
     ],
+    ...interop.provider,
     routes,
     features: {
+      ...(opts.interop?.requirePushedAuthorizationRequests
+        ? { pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true } }
+        : {}),
       devInteractions: { enabled: true },
       deviceFlow: { enabled: deviceFlow },
       revocation: { enabled: true },
@@ -172,6 +237,30 @@ async function jsonToForm(req: IncomingMessage): Promise<void> {
   req.headers['content-length'] = String(Buffer.byteLength(new URLSearchParams(form).toString()))
 }
 
+/** The small policies of other servers that oidc-provider has no switch for; true when it answered. */
+function interopRefuses(i: InteropOptions, req: IncomingMessage, url: URL, res: ServerResponse): boolean {
+  if (i.replaceNonce && url.pathname === routes.authorization && url.searchParams.has('nonce')) {
+    url.searchParams.set('nonce', i.replaceNonce)
+    req.url = `${url.pathname}${url.search}`
+  }
+  const openid = (url.searchParams.get('scope') ?? '').split(' ').includes('openid')
+  if (i.requireNonce && url.pathname === routes.authorization && openid && !url.searchParams.get('nonce')) {
+    res.writeHead(400, { 'content-type': 'text/plain' }).end('nonce required')
+    return true
+  }
+  if (
+    i.revocationRequiresClientAuth &&
+    req.method === 'POST' &&
+    url.pathname === routes.revocation &&
+    !req.headers.authorization
+  ) {
+    res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="revocation"' })
+    res.end('client authentication required')
+    return true
+  }
+  return false
+}
+
 export async function startAuthServer(opts: AuthServerOptions = {}): Promise<AuthServer> {
   const { default: ProviderClass } = await loadProvider()
   const clientId = opts.clientId ?? 'authkeep-test'
@@ -245,7 +334,9 @@ export async function startAuthServer(opts: AuthServerOptions = {}): Promise<Aut
   })
 
   const passThrough = (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', issuer).pathname
+    const url = new URL(req.url ?? '/', issuer)
+    const path = url.pathname
+    if (interopRefuses(opts.interop ?? {}, req, url, res)) return
     if (req.method === 'POST' && path === routes.revocation) {
       countOnSuccess(res, () => {
         bed.counts.revocation += 1

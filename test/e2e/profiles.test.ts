@@ -22,7 +22,7 @@ test('profile add by discovery stores the endpoints; list, show and remove', asy
     assert.equal(add.stdout, '')
     assert.match(
       add.stderr,
-      /login flows: loopback, paste; revocation: yes\)\.\nNext, run: authkeep login --profile corp\n$/,
+      /login flows: loopback, paste; revocation: yes; public client\)\.\nNext, run: authkeep login --profile corp\n$/,
     )
     const configFile = join(sb.env.AUTHKEEP_HOME as string, 'config.json')
     assert.equal((await stat(configFile)).mode & 0o777, 0o600)

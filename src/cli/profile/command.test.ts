@@ -30,6 +30,26 @@ test('profile add maps flags to options', async () => {
   )
 })
 
+test('profile add: --client-secret is a flag, --loopback-port a port', async () => {
+  const parsed = await parseOnly(profileCommand, [
+    'add',
+    'corp',
+    '--issuer',
+    'https://id.example',
+    '--client-id',
+    'cli',
+    '--client-secret',
+    '--loopback-port',
+    '8765',
+  ])
+  assert.deepEqual(parsed, {
+    action: 'add',
+    name: 'corp',
+    opts: { issuer: 'https://id.example', clientId: 'cli', clientSecret: true, loopbackPort: 8765 },
+  })
+  await assert.rejects(parseOnly(profileCommand, ['add', 'c', '--client-id', 'x', '--loopback-port', '0']))
+})
+
 test('profile add requires --client-id', async () => {
   await assert.rejects(
     parseOnly(profileCommand, ['add', 'corp', '--issuer', 'https://id.example']),

@@ -15,6 +15,9 @@ export interface ProfileAddOptions {
   store?: StorePreference
   refreshMargin?: number
   pasteRedirectUri?: string
+  loopbackPort?: number
+  /** true; a string only when someone put a secret on the command line, which is refused. */
+  clientSecret?: boolean | string
 }
 
 export type ProfileAction =
@@ -35,7 +38,13 @@ export function profileCommand(dispatch: Dispatch): Command {
     .option('--token-endpoint <url>', 'token endpoint; given with the others, no discovery is made')
     .option('--device-authorization-endpoint <url>', 'RFC 8628 device authorization endpoint')
     .option('--revocation-endpoint <url>', 'RFC 7009 revocation endpoint (used by logout)')
-    .requiredOption('--client-id <id>', 'the public (native) client id registered at the provider')
+    .requiredOption('--client-id <id>', 'the client id registered at the provider')
+    // Optional-value only so that a secret typed after it is refused by run.ts without being echoed,
+    // which commander's own "unknown option" error would do.
+    .option(
+      '--client-secret [none]',
+      'the client has a secret: read from a hidden prompt, or stdin when piped; it takes no value',
+    )
     .option('--scope <scopes>', 'space-separated scopes, e.g. "openid offline_access"')
     .option('--allow-insecure-http', 'INSECURE: allow plain http:// to a machine other than this one')
     .addOption(
@@ -53,6 +62,12 @@ export function profileCommand(dispatch: Dispatch): Command {
     .option(
       '--paste-redirect-uri <url>',
       'redirect URI for the paste flow (default http://127.0.0.1/callback)',
+    )
+    .addOption(
+      new Option(
+        '--loopback-port <port>',
+        'fixed port of the loopback flow, for servers that match redirect URIs exactly',
+      ).argParser(intIn(1, 65_535)),
     )
     .action((name: string, opts: ProfileAddOptions) => run({ action: 'add', name, opts }))
 

@@ -1,4 +1,5 @@
 import { ExitCode, UsageError } from '../../errors.js'
+import { revocationNeedsClientAuth } from '../../oauth/revocation.js'
 import {
   assertNewProfileName,
   deleteProfile,
@@ -6,8 +7,10 @@ import {
   pickProfile,
   putProfile,
 } from '../../profiles/configFile.js'
+import { toProfile } from '../../profiles/profile.js'
 import { backupExisting } from '../../stores/backups.js'
 import { buildProfile } from '../../usecases/addProfile.js'
+import { checkClientSecret } from '../../usecases/clientSecret.js'
 import { withCredentialLock } from '../../usecases/credentialLock.js'
 import type { Run } from '../dispatch.js'
 import type { ProfileAction } from './command.js'
@@ -21,6 +24,14 @@ export const profileRun: Run<ProfileAction> = async (deps, a) => {
       const o = a.opts
       if (o.allowInsecureHttp)
         io.err('! --allow-insecure-http: tokens for this profile may cross the network unencrypted.\n')
+      if (typeof o.clientSecret === 'string')
+        throw new UsageError(
+          '--client-secret takes no value: a secret on the command line is seen by other users in ps and kept in shell history; it is read from a hidden prompt or stdin (change it at the provider if it was real)',
+          `authkeep profile add ${a.name} … --client-secret`,
+        )
+      const secret = o.clientSecret
+        ? checkClientSecret(await deps.prompter.secret('Client secret (input hidden): '), a.name)
+        : undefined
       const record = await buildProfile({
         name: a.name,
         issuer: o.issuer,
@@ -34,14 +45,33 @@ export const profileRun: Run<ProfileAction> = async (deps, a) => {
         store: o.store,
         refreshMarginSeconds: o.refreshMargin,
         pasteRedirectUri: o.pasteRedirectUri,
+        loopbackPort: o.loopbackPort,
+        now: deps.clock.now(),
       })
+      const where = secret
+        ? await deps.clientSecrets.set(
+            a.name,
+            { kind: 'client_secret', value: secret.reveal(), expiresAt: undefined },
+            record.store ?? 'auto',
+            deps.clock.now(),
+          )
+        : undefined
       await putProfile(config, a.name, record)
+      const profile = { ...toProfile(a.name, record), clientSecret: secret }
       const flows = [
         record.device_authorization_endpoint && 'device',
         record.authorization_endpoint && 'loopback, paste',
       ].filter(Boolean)
+      const revocation = !record.revocation_endpoint
+        ? 'no'
+        : revocationNeedsClientAuth(profile)
+          ? 'needs client authentication'
+          : 'yes'
+      const client = where
+        ? `client secret in ${where === 'keyring' ? 'the keyring' : deps.clientSecrets.file(a.name)}`
+        : 'public client'
       io.err(
-        `Added profile "${a.name}" (login flows: ${flows.join(', ') || 'none'}; revocation: ${record.revocation_endpoint ? 'yes' : 'no'}).\n`,
+        `Added profile "${a.name}" (login flows: ${flows.join(', ') || 'none'}; revocation: ${revocation}; ${client}).\n`,
       )
       io.err(`Next, run: authkeep login --profile ${a.name}\n`)
       return ExitCode.ok
@@ -73,6 +103,7 @@ export const profileRun: Run<ProfileAction> = async (deps, a) => {
         if (saved.backup) await store.remove(profile.name, saved.credential?.secretsIn)
         return saved
       })
+      await deps.clientSecrets.remove(profile.name)
       await deleteProfile(config, profile.name)
       io.err(
         `Removed profile "${profile.name}".${backup ? ` Its credential was kept at ${backup}${credential?.refreshToken ? ' (not revoked: use `authkeep logout` first to revoke)' : ''}.` : ''}\n`,
