@@ -114,7 +114,7 @@ test('a callback with a wrong or no state is refused as CSRF, and the listener s
       assert.match(await stray.text(), /does not belong to the sign-in in progress/)
     }
     // Each refusal is told at the terminal, one line each.
-    await waitForStderr(child, /(possible CSRF\); still waiting for the right one\n[^]*){3}/)
+    await waitForStderr(child, /(possible CSRF\); still waiting for the right one\n[\s\S]*){3}/)
     assert.equal(child.exitCode, null, 'the stray callbacks did not end the login')
 
     const { redirectedTo } = await approveWithHttp(url as string, { deliver: true })
