@@ -95,6 +95,7 @@ export const REMOTE_SCRIPT = [
   '[ -s "$t" ] || { echo "authkeep handoff: nothing received" >&2; exit 3; }',
   'if [ -f "$f" ]; then',
   '  b=$s/backups/$p/$(date -u +%Y-%m-%dT%H-%M-%S-000Z)-login.json',
+  '  [ ! -e "$b" ] || b=${b%-login.json}-$$-login.json',
   '  mkdir -p "$(dirname "$b")"',
   '  m=$(mktemp "$b.tmp.XXXXXX")',
   '  {',

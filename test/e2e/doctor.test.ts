@@ -527,7 +527,7 @@ const cases: Case[] = [
   },
   {
     name: 'a full disk under the config dir (a real tmpfs, filled to its last byte)',
-    skip: !isRoot && 'mounting a tmpfs needs root (a unit test covers the threshold)',
+    skip: !isRoot && 'mounting a tmpfs needs root',
     setup: async (bed) => {
       await run('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', bed.configDir])
       await writeFile(bed.credentials, JSON.stringify(healthyClaudeFile()), { mode: 0o600 })
