@@ -95,13 +95,23 @@ function processIo(): ProcessIo {
   }
 }
 
-/** commander's message, as one authkeep line ending with the help of the command that refused it. */
+/** An option's own name (`--device-authorization-endpoint`), which quoting would mask as token-like. */
+const OPTION_NAME = /(--[a-z]+(?:-[a-z]+)*)(?=[\s'<,]|$)/
+
+/**
+ * commander's message, as one authkeep line ending with the help of the command that refused it. What
+ * it quotes from argv is shown as any input is (one line, token-like runs masked); option names as they are.
+ */
 function commanderLine(err: { message: string; commandPath?: string }): string {
   const text = err.message
     .replace(/^error: /, '')
     .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
     .replace(/\s*\n\s*/g, ' ')
-  return `authkeep: ${quoteInput(text, 200)}; run: ${err.commandPath ?? 'authkeep'} --help\n`
+    .split(OPTION_NAME)
+    .map((part, i) => (i % 2 === 1 ? part : quoteInput(part, Number.POSITIVE_INFINITY)))
+    .join('')
+  const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text
+  return `authkeep: ${shown}; run: ${err.commandPath ?? 'authkeep'} --help\n`
 }
 
 function report(io: Io, thrown: unknown): ExitCode {

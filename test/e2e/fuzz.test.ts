@@ -146,7 +146,12 @@ function scenarios(): fc.Arbitrary<Scenario> {
           fc.nat(200_000).map((n) => 'k'.repeat(n)),
         ),
       )
-      .map(([args, stdin]) => ({ args, files: { 'authkeep/config.json': goodConfig }, env: {}, stdin })),
+      .map(([args, stdin]) => ({
+        args: [...args],
+        files: { 'authkeep/config.json': goodConfig },
+        env: {},
+        stdin,
+      })),
     // A command line with an unknown option or command (with --help too): one line naming its --help.
     fc
       .tuple(fc.constantFrom('status', 'login', 'token', 'doctor', 'key', ''), nastyString)

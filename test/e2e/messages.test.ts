@@ -78,6 +78,15 @@ test("an unknown option or command: one line ending with the command's --help, e
       "authkeep: unknown option '--zzzz'; run: authkeep profile add --help\n",
     ],
     [['--bogus'], "authkeep: unknown option '--bogus'; run: authkeep --help\n"],
+    // A token pasted where an option goes is masked; a long option name of authkeep's own is not.
+    [
+      ['login', '--sk-ant-oat01-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'],
+      "authkeep: unknown option '…6789'; run: authkeep login --help\n",
+    ],
+    [
+      ['profile', 'add', 'x', '--client-id', 'c', '--device-authorization-endpoint'],
+      "authkeep: option '--device-authorization-endpoint <url>' argument missing; run: authkeep profile add --help\n",
+    ],
     [['acount'], "authkeep: unknown command 'acount' (did you mean agent?); run: authkeep --help\n"],
     // With --help, an unknown command is still unknown: not the top-level help and exit 0.
     [
