@@ -559,6 +559,17 @@ const cases: Case[] = [
     found: /mode 0777: other users can create and rename files in it/,
   },
   {
+    name: 'a config dir that is a shared sticky directory, as /tmp is (a chmod would take it from others)',
+    setup: async (bed) => {
+      await chmod(bed.configDir, 0o1777)
+      return undefined
+    },
+    id: 'credentials.dir',
+    severity: 'error',
+    fix: /^export CLAUDE_CONFIG_DIR="\$HOME\/\.claude"$/,
+    found: /mode 1777/,
+  },
+  {
     name: 'a config dir owned by another user',
     skip: !isRoot && 'chown to another uid needs root',
     setup: async (bed) => {

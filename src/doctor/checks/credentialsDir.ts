@@ -1,14 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { type Check, type DoctorContext, finding } from '../finding.js'
-import { sh } from './shell.js'
-
-/** A directory meant to be shared (/tmp): no chown or chmod of it is a fix; a directory of one's own is. */
-function ownDirectory(ctx: DoctorContext): string {
-  return ctx.profile.kind === 'claude-code'
-    ? 'export CLAUDE_CONFIG_DIR="$HOME/.claude"'
-    : 'export AUTHKEEP_HOME="$HOME/.authkeep"'
-}
+import { type Check, finding } from '../finding.js'
+import { isShared, ownDirectoryFix, sh } from './shell.js'
 
 export const credentialsDir: Check = {
   id: 'credentials.dir',
@@ -18,7 +11,7 @@ export const credentialsDir: Check = {
     const dir = ctx.configDir ?? dirname(ctx.credentialFile)
     const s = await stat(dir).catch(() => undefined)
     if (!s?.isDirectory()) return []
-    const shared = (s.mode & 0o1000) !== 0
+    const shared = isShared(s.mode)
     if (s.uid !== ctx.uid) {
       return [
         finding(
@@ -26,7 +19,7 @@ export const credentialsDir: Check = {
           'error',
           `${dir} is owned by uid ${s.uid}, but doctor runs as uid ${ctx.uid}`,
           'its owner can replace or delete the credential file at any time, and a refresh that renames a new file into it fails or hands the file to the wrong user',
-          shared ? ownDirectory(ctx) : `sudo chown ${ctx.uid} ${sh(dir)}`,
+          shared ? ownDirectoryFix(ctx.profile.kind) : `sudo chown ${ctx.uid} ${sh(dir)}`,
         ),
       ]
     }
@@ -37,7 +30,7 @@ export const credentialsDir: Check = {
         'error',
         `${dir} has mode ${(s.mode & 0o7777).toString(8).padStart(4, '0')}: other users can create and rename files in it`,
         'another user can swap the credential file for one of their own, or delete it, whatever the mode of the file itself',
-        shared ? ownDirectory(ctx) : `chmod go-w ${sh(dir)}`,
+        shared ? ownDirectoryFix(ctx.profile.kind) : `chmod go-w ${sh(dir)}`,
       ),
     ]
   },
