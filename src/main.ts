@@ -125,7 +125,11 @@ function report(io: Io, thrown: unknown): ExitCode {
   if (typeof e?.code === 'string' && e.code.startsWith('commander.')) {
     // For --help and --version commander has printed what was asked; its errors are told here.
     if (e.exitCode === 0) return ExitCode.ok
-    io.err(commanderLine(e))
+    // A command group run without one of its commands: commander has listed them on stderr.
+    if (e.code === 'commander.help') {
+      const path = e.commandPath ?? 'authkeep'
+      io.err(`authkeep: ${path} needs one of the commands listed above; run: ${path} --help\n`)
+    } else io.err(commanderLine(e))
     return ExitCode.usage
   }
   const detail = process.env.AUTHKEEP_DEBUG
@@ -193,9 +197,13 @@ async function main(argv: string[], io: Io, rerun: string): Promise<number> {
  * word that is no command, --help is dropped so commander reports the unknown command.
  */
 function unknownCommandWithoutHelp(program: ReturnType<typeof buildProgram>, argv: string[]): string[] {
-  const first = argv[0]
-  if (first === undefined || first.startsWith('-') || first === 'help') return argv
-  if (program.commands.some((c) => c.name() === first || c.aliases().includes(first))) return argv
+  const known = (word: string) =>
+    program.commands.some((c) => c.name() === word || c.aliases().includes(word))
+  const [first, second] = argv
+  if (first === undefined || first.startsWith('-')) return argv
+  // `authkeep help acount` is the same question.
+  if (first === 'help') return second === undefined || known(second) ? argv : [second]
+  if (known(first)) return argv
   return argv.filter((a) => a !== '--help' && a !== '-h')
 }
 
