@@ -88,6 +88,7 @@ test("an unknown option or command: one line ending with the command's --help, e
       "authkeep: option '--device-authorization-endpoint <url>' argument missing; run: authkeep profile add --help\n",
     ],
     [['acount'], "authkeep: unknown command 'acount' (did you mean agent?); run: authkeep --help\n"],
+    [['help', 'acount'], "authkeep: unknown command 'acount' (did you mean agent?); run: authkeep --help\n"],
     // With --help, an unknown command is still unknown: not the top-level help and exit 0.
     [
       ['acount', '--help'],
@@ -104,6 +105,16 @@ test("an unknown option or command: one line ending with the command's --help, e
     assert.equal(r.stderr, line)
     assert.equal(r.stdout, '')
   }
+  // A command group without its command: the commands on stderr, then the one line.
+  const group = await runCli(['key'], sb.env)
+  assert.equal(group.code, 2)
+  assert.match(group.stderr, /^Usage: authkeep key /)
+  assert.ok(
+    group.stderr.endsWith(
+      'authkeep: authkeep key needs one of the commands listed above; run: authkeep key --help\n',
+    ),
+    group.stderr,
+  )
   const help = await runCli(['login', '--help'], sb.env)
   assert.equal(help.code, 0)
   assert.match(help.stdout, /^Usage: authkeep login/)
