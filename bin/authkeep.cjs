@@ -39,14 +39,18 @@ async function fastToken(argv) {
   }
 }
 
-/** Straight to fd 1, without setting up process.stdout; whatever fd 1 refuses goes the usual way. */
+/**
+ * Straight to fd 1, without setting up process.stdout. A pipe not ready yet takes the rest the usual
+ * way; a stdout that is closed or full is the CLI's to report (its output port knows how), so it runs.
+ */
 function print(text) {
   const bytes = Buffer.from(text)
   let done = 0
   try {
     while (done < bytes.length) done += writeSync(1, bytes, done)
-  } catch {
-    process.stdout.write(bytes.subarray(done))
+  } catch (err) {
+    if (err.code === 'EAGAIN') process.stdout.write(bytes.subarray(done))
+    else runScript('cli.js')
   }
 }
 

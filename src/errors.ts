@@ -89,6 +89,16 @@ export class ServerUnavailableError extends AuthkeepError {
   }
 }
 
+/**
+ * A prompt found stdin closed or empty (`< /dev/null`, a finished pipe, Ctrl-D): a usage error, not a
+ * crash, naming the command to run again where the person can answer.
+ */
+export class NoInputError extends UsageError {
+  constructor(rerun: string) {
+    super('stdin was closed before an answer was given; nothing was stored', rerun)
+  }
+}
+
 export class CancelledError extends AuthkeepError {
   constructor(message = 'cancelled', next?: string) {
     super(message, { exitCode: ExitCode.cancelled, next })

@@ -20,11 +20,12 @@ import { fileSystemError } from './stores/fileSystemError.js'
 import { hostFingerprint } from './stores/hostId.js'
 import { systemKeyring } from './stores/keyring.js'
 import { CLIENT_SECRET_SLOT, createKeyStore } from './stores/keyStore.js'
+import { quoteInput } from './validation.js'
 
 declare const AUTHKEEP_VERSION: string
 
 /** The composition root: the only place that touches process streams, the real clock and the exit code. */
-function buildDeps(io: Io, interrupts: Interrupts): Deps {
+function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
   const env = process.env
   const home = homedir()
   const paths = resolvePaths(env, home)
@@ -50,7 +51,7 @@ function buildDeps(io: Io, interrupts: Interrupts): Deps {
     processEnv: env,
     paths,
     browser: systemBrowser(env),
-    prompter: stdinPrompter(io),
+    prompter: stdinPrompter(io, rerun),
     storeFor: (profile) =>
       profile.kind === 'claude-code'
         ? createClaudeCodeStore({
@@ -73,14 +74,48 @@ function buildDeps(io: Io, interrupts: Interrupts): Deps {
   }
 }
 
-function processIo(): Io {
+/**
+ * stdout that a reader may close (`authkeep token | head -c1`) or a device may refuse (`> /dev/full`):
+ * the command still finishes, nothing more is written, and main() says so in one line (EPIPE: not at all).
+ */
+interface ProcessIo extends Io {
+  stdoutFailure(): NodeJS.ErrnoException | undefined
+}
+
+function processIo(): ProcessIo {
+  let failure: NodeJS.ErrnoException | undefined
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    failure ??= err
+  })
   return {
-    out: (text) => process.stdout.write(text),
+    out: (text) => {
+      if (failure === undefined) process.stdout.write(text)
+    },
+    stdoutFailure: () => failure,
     err: (text) => process.stderr.write(text),
     stdin: process.stdin,
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
   }
+}
+
+/** An option's own name (`--device-authorization-endpoint`), which quoting would mask as token-like. */
+const OPTION_NAME = /(--[a-z]+(?:-[a-z]+)*)(?=[\s'<,]|$)/
+
+/**
+ * commander's message, as one authkeep line ending with the help of the command that refused it. What
+ * it quotes from argv is shown as any input is (one line, token-like runs masked); option names as they are.
+ */
+function commanderLine(err: { message: string; commandPath?: string }): string {
+  const text = err.message
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
+    .replace(/\s*\n\s*/g, ' ')
+    .split(OPTION_NAME)
+    .map((part, i) => (i % 2 === 1 ? part : quoteInput(part, Number.POSITIVE_INFINITY)))
+    .join('')
+  const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text
+  return `authkeep: ${shown}; run: ${err.commandPath ?? 'authkeep'} --help\n`
 }
 
 function report(io: Io, thrown: unknown): ExitCode {
@@ -91,10 +126,16 @@ function report(io: Io, thrown: unknown): ExitCode {
     io.err(`authkeep: ${printable(err.message)}${err.next ? `; run: ${printable(err.next)}` : ''}\n`)
     return err.exitCode
   }
-  const e = err as { code?: string; exitCode?: number }
+  const e = err as { code?: string; exitCode?: number; message: string; commandPath?: string }
   if (typeof e?.code === 'string' && e.code.startsWith('commander.')) {
-    // commander has already printed its message and, for --help/--version, its output.
-    return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage
+    // For --help and --version commander has printed what was asked; its errors are told here.
+    if (e.exitCode === 0) return ExitCode.ok
+    // A command group run without one of its commands: commander has listed them on stderr.
+    if (e.code === 'commander.help') {
+      const path = e.commandPath ?? 'authkeep'
+      io.err(`authkeep: ${path} needs one of the commands listed above; run: ${path} --help\n`)
+    } else io.err(commanderLine(e))
+    return ExitCode.usage
   }
   const detail = process.env.AUTHKEEP_DEBUG
     ? `\n${(err as Error)?.stack}`
@@ -115,26 +156,42 @@ async function useProxyFromEnv(env: NodeJS.ProcessEnv): Promise<void> {
   setGlobalDispatcher(new EnvHttpProxyAgent())
 }
 
-async function main(argv: string[]): Promise<number> {
-  const io = processIo()
+/** stdout refused what the command printed: quiet for a reader that left, one line otherwise. */
+function reportStdout(io: Io, err: NodeJS.ErrnoException, code: number, rerun: string): number {
+  if (err.code === 'EPIPE') return code
+  const next = err.code === 'ENOSPC' ? 'df -h' : `${rerun} > FILE`
+  io.err(
+    `authkeep: could not write to stdout (${err.code ?? err.message}); the output is incomplete; run: ${next}\n`,
+  )
+  return code === ExitCode.ok ? ExitCode.error : code
+}
+
+async function main(argv: string[], io: Io, rerun: string): Promise<number> {
   await useProxyFromEnv(process.env)
   let deps: Deps | undefined
   let code: number = ExitCode.ok
   const interrupts = processInterrupts(process, io.err)
   const program = buildProgram(async (load, opts) => {
-    deps ??= buildDeps(io, interrupts)
+    deps ??= buildDeps(io, interrupts, rerun)
     const run = await load()
     code = await run(deps, opts)
   }, AUTHKEEP_VERSION)
-  program.configureOutput({ writeErr: (s) => io.err(s), writeOut: (s) => io.out(s) })
-  // Every level, so a usage error in `profile add` exits 2 like one in `login`, through report().
-  const overrideAll = (cmd: typeof program): void => {
-    cmd.exitOverride()
-    for (const sub of cmd.commands) overrideAll(sub)
+  // Every level, so a usage error in `profile add` exits 2 like one in `login`, through report(),
+  // which names that command's --help; commander's own error lines are not printed.
+  const overrideAll = (cmd: typeof program, path: string): void => {
+    cmd.exitOverride((err) => {
+      throw Object.assign(err, { commandPath: path })
+    })
+    cmd.configureOutput({
+      writeErr: (s) => io.err(s),
+      writeOut: (s) => io.out(s),
+      outputError: () => {},
+    })
+    for (const sub of cmd.commands) overrideAll(sub, `${path} ${sub.name()}`)
   }
-  overrideAll(program)
+  overrideAll(program, 'authkeep')
   try {
-    await program.parseAsync(argv, { from: 'user' })
+    await program.parseAsync(unknownCommandWithoutHelp(program, argv), { from: 'user' })
   } catch (err) {
     code = report(io, err)
   }
@@ -143,7 +200,30 @@ async function main(argv: string[]): Promise<number> {
   return code
 }
 
-main(process.argv.slice(2)).then((code) => {
-  // Exit explicitly: idle keep-alive sockets from fetch would otherwise hold the process open for seconds.
-  process.stdout.write('', () => process.exit(code))
-})
+/**
+ * `authkeep acount --help` would show the top-level help and exit 0, as if all were well: with a first
+ * word that is no command, --help is dropped so commander reports the unknown command.
+ */
+function unknownCommandWithoutHelp(program: ReturnType<typeof buildProgram>, argv: string[]): string[] {
+  const known = (word: string) =>
+    program.commands.some((c) => c.name() === word || c.aliases().includes(word))
+  const [first, second] = argv
+  if (first === undefined || first.startsWith('-')) return argv
+  // `authkeep help acount` is the same question.
+  if (first === 'help') return second === undefined || known(second) ? argv : [second]
+  if (known(first)) return argv
+  return argv.filter((a) => a !== '--help' && a !== '-h')
+}
+
+const io = processIo()
+const argv = process.argv.slice(2)
+const rerun = quoteInput(['authkeep', ...argv].join(' '), 200)
+main(argv, io, rerun).then((code) =>
+  // A write's error is emitted on a later tick: looked at once every write has had its say.
+  setImmediate(() => {
+    const failure = io.stdoutFailure()
+    if (failure) process.exit(reportStdout(io, failure, code, rerun))
+    // Exit explicitly: idle keep-alive sockets from fetch would otherwise hold the process open for seconds.
+    process.stdout.write('', () => process.exit(code))
+  }),
+)

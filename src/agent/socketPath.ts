@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { AuthkeepError, ExitCode, UsageError } from '../errors.js'
 import type { Paths } from '../profiles/paths.js'
 
@@ -51,9 +51,11 @@ export async function prepareSocketDir(socketPath: string, uid: number): Promise
   }
   if (created) await chmod(dir, 0o700)
   else if ((st.mode & 0o022) !== 0) {
+    // Not `chmod 700`: a directory others write to (/tmp, a shared folder) is theirs too; a private
+    // directory inside it, made 0700 by the agent, serves as well and takes nothing from them.
     throw new AuthkeepError(`${dir} is writable by others; another user could replace the agent's socket`, {
       exitCode: ExitCode.config,
-      next: `chmod 700 ${dir}`,
+      next: `authkeep agent --socket ${join(dir, `authkeep-${uid}`, basename(socketPath))}`,
     })
   }
 }

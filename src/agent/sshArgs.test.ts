@@ -24,7 +24,7 @@ test('an interactive session forwards the socket, sets the variable and asks for
     'ExitOnForwardFailure=yes',
     '-t',
     'u@h',
-    'exec env AUTHKEEP_AGENT_SOCK=/tmp/authkeep-agent-x.sock $SHELL -l',
+    `exec sh -c 'trap "rm -f $0" EXIT; trap "exit 129" HUP; trap "exit 143" TERM; trap : INT QUIT; AUTHKEEP_AGENT_SOCK=$0 "$SHELL" -l' /tmp/authkeep-agent-x.sock`,
   ])
   assert.ok(!planSsh(['-T', 'u@h'], '/a', true).args.includes('-t'), "the user's -T wins")
 })
@@ -33,7 +33,7 @@ test('a remote command keeps its shell meaning inside $SHELL -c', () => {
   const { args } = planSsh(['u@h', 'echo', "it's", '&&', 'authkeep token'], '/a', true, '/tmp/s.sock')
   assert.equal(
     args.at(-1),
-    `exec env AUTHKEEP_AGENT_SOCK=/tmp/s.sock "$SHELL" -c 'echo it'\\''s && authkeep token'`,
+    `exec sh -c 'trap "rm -f $0" EXIT; trap "exit 129" HUP; trap "exit 143" TERM; trap : INT QUIT; AUTHKEEP_AGENT_SOCK=$0 "$SHELL" -c "$1"' /tmp/s.sock 'echo it'\\''s && authkeep token'`,
   )
   assert.ok(!args.includes('-t'))
   assert.equal(shellQuote("a'b"), `'a'\\''b'`)

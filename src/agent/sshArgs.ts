@@ -44,14 +44,24 @@ export function planSsh(
   let remote: string
   let tty: string[] = []
   if (command.length === 0) {
-    remote = `exec env AUTHKEEP_AGENT_SOCK=${remoteSocket} $SHELL -l`
+    remote = `exec sh -c ${shellQuote(sessionScript('"$SHELL" -l'))} ${remoteSocket}`
     // With a remote command ssh no longer allocates a terminal by itself, as it would for a login.
     if (stdinIsTTY && !userChoseTty) tty = ['-t']
   } else {
     // ssh joins the words with spaces and the login shell reads them: keep that meaning inside $SHELL -c.
-    remote = `exec env AUTHKEEP_AGENT_SOCK=${remoteSocket} "$SHELL" -c ${shellQuote(command.join(' '))}`
+    remote = `exec sh -c ${shellQuote(sessionScript('"$SHELL" -c "$1"'))} ${remoteSocket} ${shellQuote(command.join(' '))}`
   }
   return { args: [...options, ...forward, ...tty, destination, remote], remoteSocket }
+}
+
+/**
+ * sshd leaves a forwarded socket's file behind when the session ends, one more in /tmp per session: the
+ * session runs under an sh ($0 is the socket) that removes it on the way out. Signals it traps wait for
+ * the session's shell to end first (POSIX), and that shell gets them as usual: trapped, not ignored.
+ * No single quote or backslash inside, so the quoted text reads the same in any login shell.
+ */
+function sessionScript(run: string): string {
+  return `trap "rm -f $0" EXIT; trap "exit 129" HUP; trap "exit 143" TERM; trap : INT QUIT; AUTHKEEP_AGENT_SOCK=$0 ${run}`
 }
 
 /** ssh's options that take a value, so the destination can be told apart from option arguments. */

@@ -36,7 +36,6 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
   const program = new Command('authkeep')
     .description('Keeps OAuth-signed-in developer CLIs signed in on machines without a browser.')
     .version(version)
-    .showHelpAfterError('(add --help for usage)')
     .enablePositionalOptions()
     .addHelpText('after', EXIT_CODE_HELP)
   for (const sub of [

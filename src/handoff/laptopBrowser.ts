@@ -1,13 +1,13 @@
 import { createServer } from 'node:http'
 import { AuthkeepError } from '../errors.js'
+import { awaitCallback } from '../oauth/loopbackCallback.js'
 
-const page = (title: string, body: string) =>
-  `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${body}</p>`
-
-/** Listens on the loopback redirect the remote chose and resolves with the first callback URL. */
+/** Listens on the loopback redirect the remote chose and resolves with the callback carrying `state`. */
 export async function catchRedirect(
   redirectUri: URL,
+  state: string,
   signal: AbortSignal,
+  onRefused: (why: string) => void,
 ): Promise<{
   ready: Promise<void>
   callback: Promise<URL>
@@ -33,23 +33,15 @@ export async function catchRedirect(
     )
     server.listen(Number(redirectUri.port), '127.0.0.1', resolve)
   })
-  const callback = new Promise<URL>((resolve, reject) => {
-    server.on('request', (req, res) => {
-      const u = new URL(req.url ?? '/', redirectUri)
-      if (u.pathname !== redirectUri.pathname) {
-        res.writeHead(404).end()
-        return
-      }
-      const ok = u.searchParams.has('code')
-      res.writeHead(ok ? 200 : 400, { 'content-type': 'text/html; charset=utf-8', connection: 'close' })
-      res.end(
-        ok
-          ? page('Approved', 'Go back to the terminal: paste the line it printed on the remote machine.')
-          : page('Sign-in failed', 'See the terminal for details.'),
-      )
-      resolve(u)
-    })
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  const callback = awaitCallback(server, {
+    redirectUri: redirectUri.href,
+    state,
+    done: {
+      title: 'Approved',
+      body: 'Go back to the terminal: paste the line it printed on the remote machine.',
+    },
+    onRefused,
+    signal,
   })
   return { ready, callback, close }
 }

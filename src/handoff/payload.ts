@@ -25,11 +25,21 @@ export function credentialFileContent(profile: Profile, c: Credential): string {
   return JSON.stringify(toRecord({ ...c, secretsIn: 'file' }, true))
 }
 
+/**
+ * A profile's settings as another machine may take them: without those naming this machine's own
+ * files (`claude_config_dir`), which on the remote would send its login into a directory of the sender's.
+ */
+function portable(settings: unknown): unknown {
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return settings
+  const { claude_config_dir: _local, ...rest } = settings as Record<string, unknown>
+  return rest
+}
+
 /** Line 1: the config to create on a remote that has none (only this profile's settings, no secrets). */
 export function configLine(config: Config, profile: Profile): string {
   const own = config.raw.profiles[profile.name]
   if (own === undefined) return '-'
-  return JSON.stringify({ version: 1, profiles: { [profile.name]: own } })
+  return JSON.stringify({ version: 1, profiles: { [profile.name]: portable(own) } })
 }
 
 export function payload(config: Config, profile: Profile, c: Credential): string {
@@ -76,7 +86,8 @@ export function parsePayload(
   if (head !== '-') {
     const cfg = configShape.safeParse(safeJson(head))
     if (!cfg.success) bad('the settings line is not a config')
-    settings = cfg.data.profiles[profile.name]
+    // An older sender may still send its own paths: never taken.
+    settings = portable(cfg.data.profiles[profile.name])
   }
   const json = safeJson(body)
   if (profile.kind === 'claude-code') {

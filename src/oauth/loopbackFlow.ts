@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as oidc from 'openid-client'
 import { AuthkeepError } from '../errors.js'
@@ -7,9 +7,7 @@ import type { Environment } from '../ports/environment.js'
 import type { Io } from '../ports/io.js'
 import type { Profile } from '../profiles/profile.js'
 import { authorizationRequest, clientConfig, codeGrantChecks } from './client.js'
-
-const page = (title: string, body: string) =>
-  `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${body}</p>`
+import { awaitCallback } from './loopbackCallback.js'
 
 /** The command a laptop runs so its browser can reach this machine's loopback listener. */
 export function sshForwardHint(env: Environment, port: number): string {
@@ -20,7 +18,7 @@ export function sshForwardHint(env: Environment, port: number): string {
 }
 
 /**
- * RFC 8252 loopback redirect: a listener on 127.0.0.1 only, taken down after the first callback.
+ * RFC 8252 loopback redirect: a listener on 127.0.0.1 only, taken down after this login's callback.
  * The browser is opened only once the listener is ready, and only where one can be shown.
  */
 export async function loopbackLogin(
@@ -31,8 +29,7 @@ export async function loopbackLogin(
   const { io, browser, env } = deps
   const config = clientConfig(profile)
 
-  let onRequest: (req: IncomingMessage, res: ServerResponse) => void = () => {}
-  const server = createServer((req, res) => onRequest(req, res))
+  const server = createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -55,32 +52,12 @@ export async function loopbackLogin(
   try {
     const request = await authorizationRequest(config, profile, redirectUri)
     const { url, state } = request
-    const callback = new Promise<URL>((resolve, reject) => {
-      onRequest = (req, res) => {
-        const reqUrl = new URL(req.url ?? '/', redirectUri)
-        if (reqUrl.pathname !== '/callback') {
-          res.writeHead(404).end()
-          return
-        }
-        // Checked here, not only by openid-client, so a forged callback gets its own clear refusal.
-        const forged = reqUrl.searchParams.get('state') !== state
-        const ok = !forged && reqUrl.searchParams.has('code')
-        res.writeHead(ok ? 200 : 400, { 'content-type': 'text/html; charset=utf-8', connection: 'close' })
-        res.end(
-          ok
-            ? page('Signed in', 'You can close this tab and go back to the terminal.')
-            : page('Sign-in failed', 'See the terminal for details.'),
-        )
-        onRequest = (_req, r) => r.writeHead(410).end()
-        if (!forged) return resolve(reqUrl)
-        reject(
-          new AuthkeepError(
-            'the state in the callback does not belong to this login, so it may come from someone else (possible CSRF); nothing was stored',
-            { next: `authkeep login --profile ${profile.name} --method loopback` },
-          ),
-        )
-      }
-      opts.signal?.addEventListener('abort', () => reject(opts.signal?.reason), { once: true })
+    const callback = awaitCallback(server, {
+      redirectUri,
+      state,
+      done: { title: 'Signed in', body: 'You can close this tab and go back to the terminal.' },
+      onRefused: (why) => io.err(`authkeep: ${why}\n`),
+      signal: opts.signal,
     })
 
     io.err(`\nOpen this URL in a browser to sign in:\n\n  ${url.href}\n\n`)

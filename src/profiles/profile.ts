@@ -73,6 +73,8 @@ export function urlProblem(value: string, allowInsecureHttp: boolean): string | 
   } catch {
     return 'must be an absolute URL'
   }
+  // Said without the URL: what sits before the @ is a password, and messages are not the place for it.
+  if (url.username || url.password) return 'must not hold a user name or password (user:pass@); remove them'
   if (url.protocol === 'https:') return undefined
   if (url.protocol !== 'http:') return 'must be an https:// URL'
   if (isLoopbackHost(url.hostname) || allowInsecureHttp) return undefined

@@ -1,6 +1,7 @@
-import { lstat } from 'node:fs/promises'
+import { lstat, unlink } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { hostname } from 'node:os'
+import { basename } from 'node:path'
 import {
   type AgentErrorCode,
   type AgentRequest,
@@ -18,6 +19,9 @@ import type { TokenResult } from './getToken.js'
 
 /** Longer than the agent's own bounds: its confirmation prompt (60 s) or a refresh under a busy lock. */
 const RESPONSE_TIMEOUT_MS = 90_000
+
+/** The name `authkeep ssh` gives each session's forwarded socket (see remoteSocketPath). */
+const FORWARDED_SOCKET = /^authkeep-agent-[0-9a-f]{24}\.sock$/
 
 const FORWARD_FIX = 'authkeep ssh USER@HOST (on the machine running `authkeep agent`)'
 
@@ -120,7 +124,12 @@ async function exchange(socketPath: string, request: string, uid: number): Promi
     })
   } catch (err) {
     socket.destroy()
-    throw new AgentUnreachableError(socketPath, (err as NodeJS.ErrnoException).code ?? 'connect failed')
+    const code = (err as NodeJS.ErrnoException).code
+    // Nothing listens: the session that forwarded this per-session path is gone for good. Its file,
+    // ours (checked above), would only pile up in /tmp.
+    if (code === 'ECONNREFUSED' && FORWARDED_SOCKET.test(basename(socketPath)))
+      await unlink(socketPath).catch(() => {})
+    throw new AgentUnreachableError(socketPath, code ?? 'connect failed')
   }
   socket.on('error', () => {})
   socket.write(request)

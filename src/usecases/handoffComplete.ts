@@ -3,7 +3,9 @@ import { AuthkeepError, CancelledError, ExitCode, UsageError } from '../errors.j
 import { decodeRequest } from '../handoff/blob.js'
 import { catchRedirect } from '../handoff/laptopBrowser.js'
 import { PasteError, parsePasted } from '../oauth/pastedInput.js'
-import { isLoopbackHost } from '../profiles/profile.js'
+import { type Config, loadConfig } from '../profiles/configFile.js'
+import { isLoopbackHost, PROFILE_NAME } from '../profiles/profile.js'
+import { quoteInput } from '../validation.js'
 
 /**
  * The laptop's half of `login --method handoff`: shows the remote's authorize URL in a browser here
@@ -18,6 +20,7 @@ export async function completeHandoff(
   const { io } = deps
   const req = decodeRequest(blob)
   const url = new URL(req.url)
+  assertProfileUrl(await loadConfig(deps.paths), req.profile, url)
   const state = url.searchParams.get('state') as string
   const redirect = new URL(url.searchParams.get('redirect_uri') ?? 'invalid:')
   const canListen = redirect.protocol === 'http:' && isLoopbackHost(redirect.hostname) && redirect.port !== ''
@@ -37,7 +40,7 @@ export async function completeHandoff(
         throw err
       }
     } else {
-      const listener = await catchRedirect(redirect, signal)
+      const listener = await catchRedirect(redirect, state, signal, (why) => io.err(`authkeep: ${why}\n`))
       try {
         await listener.ready
         io.err(`\nOpen this URL in a browser and approve (profile "${req.profile}"):\n\n  ${url.href}\n\n`)
@@ -64,4 +67,29 @@ export async function completeHandoff(
   }
   io.err('\nPaste this line on the remote machine, where `authkeep login --method handoff` waits:\n\n')
   io.out(`${returned.code}#${state}\n`)
+}
+
+/**
+ * The blob is text from another machine: its URL must be this profile's own authorization endpoint and
+ * client, as configured here, or the browser would be sent wherever whoever wrote the blob chose.
+ */
+function assertProfileUrl(config: Config, name: string, url: URL): void {
+  const shown = quoteInput(name, 64)
+  const profile = PROFILE_NAME.test(name) ? config.profiles.get(name) : undefined
+  if (!profile)
+    throw new UsageError(
+      `the hand-off is for profile "${shown}", which this machine does not have; nothing was opened`,
+      PROFILE_NAME.test(name)
+        ? `authkeep profile add ${name} --issuer URL --client-id ID`
+        : 'authkeep profile list',
+    )
+  const expected = profile.endpoints.authorization ? new URL(profile.endpoints.authorization) : undefined
+  const sameEndpoint =
+    expected !== undefined && expected.origin === url.origin && expected.pathname === url.pathname
+  if (!sameEndpoint || url.searchParams.get('client_id') !== profile.clientId) {
+    throw new UsageError(
+      `the hand-off sends the browser to ${url.origin}${url.pathname}, which is not the authorization endpoint and client of profile "${name}" here (${expected ? expected.origin + expected.pathname : 'none configured'}); nothing was opened`,
+      `authkeep profile show ${name}`,
+    )
+  }
 }

@@ -11,12 +11,20 @@ export function recogniseKind(value: string): KeyKind | undefined {
   return undefined
 }
 
+/** Longer than any API key or token seen (a JWT is a few KiB): more is a file pasted by mistake. */
+export const MAX_KEY_LENGTH = 16 * 1024
+
 /** One line of printable, non-blank characters: what a pasted key looks like, and nothing else. */
 export function checkKeyText(value: string, profile: string): string {
   const key = value.trim()
   if (key === '')
     throw new UsageError(
       'no key was given (empty input); nothing was stored',
+      `authkeep key set --profile ${profile}`,
+    )
+  if (key.length > MAX_KEY_LENGTH)
+    throw new UsageError(
+      `the key is ${key.length} characters long, more than the ${MAX_KEY_LENGTH} a key can be; paste exactly one key; nothing was stored`,
       `authkeep key set --profile ${profile}`,
     )
   if (/\s/.test(key) || !/^[\x21-\x7e]+$/.test(key)) {

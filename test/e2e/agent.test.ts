@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { chmod, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { chmod, lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -29,12 +30,12 @@ let laptop: Sandbox & { credentials: string }
 let agent: Cli
 let socket: string
 
-async function startAgent(sb: Sandbox, extra: string[] = []): Promise<{ agent: Cli; socket: string }> {
-  const child = spawnCli(
-    ['agent', '--socket', join(sb.dir, 'agent', 'agent.sock'), ...extra],
-    sb.env,
-    120_000,
-  )
+async function startAgent(
+  sb: Sandbox,
+  extra: string[] = [],
+  dir = 'agent',
+): Promise<{ agent: Cli; socket: string }> {
+  const child = spawnCli(['agent', '--socket', join(sb.dir, dir, 'agent.sock'), ...extra], sb.env, 120_000)
   const [, path] = await waitForStderr(child, /^export AUTHKEEP_AGENT_SOCK=(\S+)$/m)
   return { agent: child, socket: path as string }
 }
@@ -189,6 +190,58 @@ describe('authkeep agent over a local socket', () => {
     }
   })
 
+  test('a forwarded socket nothing listens on any more is removed by the command that finds it dead', async () => {
+    const dead = `/tmp/authkeep-agent-${randomBytes(12).toString('hex')}.sock`
+    // A listener killed outright, as sshd's is when a session is cut: its socket file stays behind.
+    const holder = spawn(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(dead)}, () => console.log('up'))`,
+    ])
+    await new Promise((resolve) => holder.stdout.once('data', resolve))
+    holder.kill('SIGKILL')
+    await new Promise((resolve) => holder.once('close', resolve))
+    assert.ok((await lstat(dead)).isSocket(), 'the dead socket is there')
+    const remote = await sandbox({ AUTHKEEP_AGENT_SOCK: dead })
+    try {
+      const r = await runCli(['token'], remote.env)
+      assert.equal(r.code, 6, r.stderr)
+      assert.match(r.stderr, /not reachable \(ECONNREFUSED\)/)
+      await assert.rejects(lstat(dead), 'the dead socket was removed')
+    } finally {
+      await rm(dead, { force: true })
+      await remote.cleanup()
+    }
+  })
+
+  test('a socket directory others can write to (like /tmp) is refused with a private directory to use, never a chmod of theirs', async () => {
+    const shared = join(laptop.dir, 'shared-tmp')
+    await mkdir(shared)
+    await chmod(shared, 0o1777)
+    const refused = await runCli(['agent', '--socket', join(shared, 'agent.sock')], laptop.env)
+    assert.equal(refused.code, 3, refused.stderr)
+    const private_ = join(shared, `authkeep-${process.getuid?.()}`, 'agent.sock')
+    assert.equal(
+      refused.stderr,
+      `authkeep: ${shared} is writable by others; another user could replace the agent's socket; run: authkeep agent --socket ${private_}\n`,
+    )
+    assert.equal((await stat(shared)).mode & 0o7777, 0o1777, 'the shared directory is left as it was')
+    // The command it names works.
+    const child = spawnCli(['agent', '--socket', private_], laptop.env, 60_000)
+    try {
+      await waitForStderr(child, /^export AUTHKEEP_AGENT_SOCK=(\S+)$/m)
+      assert.equal((await stat(join(private_, '..'))).mode & 0o777, 0o700)
+      const remote = await sandbox({ AUTHKEEP_AGENT_SOCK: private_ })
+      try {
+        const r = await runCli(['token'], remote.env)
+        assert.equal(r.code, 0, r.stderr)
+      } finally {
+        await remote.cleanup()
+      }
+    } finally {
+      await stopAgent(child)
+    }
+  })
+
   test('--confirm: a "n" is refused, a "y" is served and remembered for that session and profile', async () => {
     // A second agent on the same login: both refresh under the same lock.
     const confirming = spawnCli(
@@ -331,6 +384,36 @@ describe('authkeep ssh: the agent forwarded over a real OpenSSH server', () => {
       // sshd leaves a forwarded socket behind when the session ends.
       const left = /forwarding the agent to (\S+) on the remote/.exec(session.stderrSoFar())?.[1]
       if (left) await rm(left, { force: true })
+    }
+  })
+})
+
+describe('authkeep ssh: AUTHKEEP_SSH, and no socket left behind', () => {
+  let sshd: Sshd
+  before(async () => {
+    sshd = await startSshd()
+  })
+  after(() => sshd?.close())
+
+  test('AUTHKEEP_SSH is the ssh it runs (as for login --for), and the forwarded socket is gone when the session ends', async () => {
+    const own = await startAgent(laptop, [], 'agent-ssh')
+    try {
+      // Only the -F file knows the alias: plain `ssh` could not reach it.
+      const env = { ...laptop.env, AUTHKEEP_SSH: `ssh -F ${sshd.sshConfigFile}` }
+      const remoteCli = `${process.execPath} ${BIN}`
+      for (const command of ['true', `AUTHKEEP_HOME=$HOME/ak ${remoteCli} token >/dev/null; echo "rc=$?"`]) {
+        const r = await runCli(['ssh', '--socket', own.socket, sshd.alias, command], env)
+        assert.equal(r.code, 0, r.stderr)
+        if (command !== 'true') assert.match(r.stdout, /^rc=0$/m)
+        const remoteSocket = /forwarding the agent to (\S+) on the remote/.exec(r.stderr)?.[1]
+        assert.ok(remoteSocket, r.stderr)
+        await assert.rejects(lstat(remoteSocket), `${remoteSocket} was left behind`)
+      }
+      // The session's exit code is the remote command's own.
+      const failing = await runCli(['ssh', '--socket', own.socket, sshd.alias, 'exit 3'], env)
+      assert.equal(failing.code, 3, failing.stderr)
+    } finally {
+      await stopAgent(own.agent)
     }
   })
 })

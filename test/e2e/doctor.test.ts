@@ -6,6 +6,7 @@ import {
   lstat,
   mkdir,
   mkdtemp,
+  open,
   readdir,
   readFile,
   rm,
@@ -538,6 +539,62 @@ const cases: Case[] = [
     fix: /^sudo chattr -i \/\S+\/claude$/,
   },
   {
+    name: 'a full disk under the config dir (a real tmpfs, filled to its last byte)',
+    skip: !isRoot && 'mounting a tmpfs needs root',
+    setup: async (bed) => {
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', bed.configDir])
+      await writeFile(bed.credentials, JSON.stringify(healthyClaudeFile()), { mode: 0o600 })
+      const filler = await open(join(bed.configDir, 'filler'), 'a')
+      try {
+        for (let i = 0; i < 1_000; i++) await filler.write(Buffer.alloc(4096, 120))
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
+      } finally {
+        await filler.close()
+      }
+      return async () => {
+        await run('umount', [bed.configDir]).catch(() => run('umount', ['-l', bed.configDir]))
+      }
+    },
+    id: 'disk.full',
+    severity: 'error',
+    fix: /^df -h \/\S+\/claude$/,
+  },
+  {
+    name: 'a config dir other users can write to (they could swap the file)',
+    setup: async (bed) => {
+      await chmod(bed.configDir, 0o777)
+      return undefined
+    },
+    id: 'credentials.dir',
+    severity: 'error',
+    fix: /^chmod go-w \/\S+\/claude$/,
+    found: /mode 0777: other users can create and rename files in it/,
+  },
+  {
+    name: 'a config dir that is a shared sticky directory, as /tmp is (a chmod would take it from others)',
+    setup: async (bed) => {
+      await chmod(bed.configDir, 0o1777)
+      return undefined
+    },
+    id: 'credentials.dir',
+    severity: 'error',
+    fix: /^export CLAUDE_CONFIG_DIR="\$HOME\/\.claude"$/,
+    found: /mode 1777/,
+  },
+  {
+    name: 'a config dir owned by another user',
+    skip: !isRoot && 'chown to another uid needs root',
+    setup: async (bed) => {
+      await chown(bed.configDir, 65534, 65534)
+      return undefined
+    },
+    id: 'credentials.dir',
+    severity: 'error',
+    fix: /^sudo chown \d+ \/\S+\/claude$/,
+    found: /is owned by uid 65534/,
+  },
+  {
     name: 'a refresh lock left by a crashed process',
     setup: async (bed) => {
       const lock = join(bed.configDir, '.oauth_refresh.lock')
@@ -862,6 +919,37 @@ test('doctor --fix announces in text what it did, and lists what it left', async
     assert.match(r.stdout, /^X error env\.anthropic_api_key: /m)
     assert.ok(!r.stdout.includes('credentials.mode:'), r.stdout)
     assertNoSecrets([r.stdout, r.stderr], SECRETS)
+  } finally {
+    await cleanup()
+  }
+})
+
+test('an invalid config.json is a finding, config.invalid, in --json as in text: exit 8, the file and field named', async () => {
+  const { bed, cleanup } = await makeBed({})
+  try {
+    await mkdir(bed.authkeepHome, { recursive: true })
+    await writeFile(
+      join(bed.authkeepHome, 'config.json'),
+      JSON.stringify({ version: 1, profiles: { 'claude-code': { refresh_margin_seconds: 'soon' } } }),
+    )
+    const json = await runCli(['doctor', '--json'], bed.env)
+    assert.equal(json.code, 8, json.stderr)
+    assert.equal(json.stderr, '')
+    const report = JSON.parse(json.stdout)
+    assert.equal(report.profile, 'claude-code')
+    assert.equal(report.healthy, false)
+    assert.deepEqual(
+      report.findings.map((f: { id: string; severity: string }) => [f.id, f.severity]),
+      [['config.invalid', 'error']],
+    )
+    assert.match(
+      report.findings[0].found,
+      /config\.json: field "profiles\.claude-code\.refresh_margin_seconds"/,
+    )
+    assert.match(report.findings[0].fix, /^\$\{EDITOR:-vi\} \/\S+\/config\.json$/)
+    const text = await runCli(['doctor'], bed.env)
+    assert.equal(text.code, 8, text.stderr)
+    assert.match(text.stdout, /^X error config\.invalid: \/\S+config\.json: field/m)
   } finally {
     await cleanup()
   }

@@ -135,6 +135,38 @@ function scenarios(): fc.Arbitrary<Scenario> {
       env: {},
       stdin: `${paste}\n`,
     })),
+    // A prompt whose stdin ends at once, holds no line end, or is huge: exit 2 and one line, not a crash.
+    fc
+      .tuple(
+        fc.constantFrom(
+          ['login', '--profile', 'work', '--method', 'paste'],
+          ['login', '--profile', 'work', '--method', 'handoff'],
+          ['key', 'set', '--profile', 'work'],
+        ),
+        fc.oneof(
+          fc.constant(''),
+          nastyString,
+          fc.nat(200_000).map((n) => 'k'.repeat(n)),
+        ),
+      )
+      .map(([args, stdin]) => ({
+        args: [...args],
+        files: { 'authkeep/config.json': goodConfig },
+        env: {},
+        stdin,
+      })),
+    // A command line with an unknown option or command (with --help too): one line naming its --help.
+    fc
+      .tuple(fc.constantFrom('status', 'login', 'token', 'doctor', 'key', ''), nastyString)
+      .map(([cmd, word]) => {
+        const w = word.replace(/\0/g, '')
+        return {
+          args: cmd ? [cmd, `--${w}`] : [w, '--help'],
+          files: { 'authkeep/config.json': goodConfig },
+          env: {},
+          stdin: '',
+        }
+      }),
     fc
       .record({
         AUTHKEEP_PROFILE: fc.oneof(secretArb, nastyString),
@@ -157,7 +189,7 @@ function secretsIn(s: Scenario): string[] {
       walk(JSON.parse(Buffer.from(content).toString('utf8')), '')
     } catch {}
   }
-  for (const text of [s.stdin, ...Object.values(s.env)]) {
+  for (const text of [s.stdin, ...s.args, ...Object.values(s.env)]) {
     for (const m of text.matchAll(/[A-Za-z0-9._-]*FUZZSECRET[A-Za-z0-9_-]*/g)) found.push(m[0])
   }
   return found

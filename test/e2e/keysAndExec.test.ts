@@ -160,3 +160,29 @@ test('key set in a terminal: the prompt does not echo the key', async () => {
     await sb.cleanup()
   }
 })
+
+test('key set with stdin closed, or a key over the size limit: exit 2, one line, nothing stored', async () => {
+  const sb = await sandbox()
+  try {
+    const closed = await runCli(['key', 'set'], sb.env)
+    assert.equal(closed.code, 2, closed.stderr)
+    assert.equal(
+      closed.stderr,
+      'authkeep: stdin was closed before an answer was given; nothing was stored; run: authkeep key set\n',
+    )
+    const huge = `sk-ant-api03-${'x'.repeat(20_000)}`
+    const big = await runCli(['key', 'set'], sb.env, `${huge}\n`)
+    assert.equal(big.code, 2, big.stderr)
+    assert.match(
+      big.stderr,
+      /^authkeep: the key is 20013 characters long, more than the 16384 a key can be; paste exactly one key; nothing was stored; run: authkeep key set --profile claude-code\n$/,
+    )
+    // A stdin with no line end at all is bounded too, before it fills memory.
+    const endless = await runCli(['key', 'set'], sb.env, 'k'.repeat(200_000))
+    assert.equal(endless.code, 2, endless.stderr)
+    assert.match(endless.stderr, /^authkeep: the answer is longer than 64 KiB; nothing was stored; run: /)
+    assert.deepEqual(await readdir(sb.env.AUTHKEEP_HOME as string).catch(() => []), [])
+  } finally {
+    await sb.cleanup()
+  }
+})

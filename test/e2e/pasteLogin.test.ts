@@ -127,3 +127,31 @@ test('auto without a terminal (CI) fails fast with what to do instead', async ()
     await sb.cleanup()
   }
 })
+
+test('stdin closed at a paste prompt (paste, handoff, --complete-handoff): exit 2 and one line, nothing stored', async () => {
+  const sb = await sandbox()
+  const closed = 'authkeep: stdin was closed before an answer was given; nothing was stored; run: '
+  const lastLine = (stderr: string) => stderr.trimEnd().split('\n').at(-1) ?? ''
+  try {
+    await addProfile(server, sb.env)
+    const paste = await runCli(['login', '--method', 'paste'], sb.env)
+    assert.equal(paste.code, 2, paste.stderr)
+    assert.equal(lastLine(paste.stderr), `Paste the URL or code: ${closed}authkeep login --method paste`)
+
+    // The remote half of a hand-off prints the line for the laptop, then finds its stdin closed.
+    const remote = spawnCli(['login', '--method', 'handoff'], sb.env)
+    const [, blob] = await waitForStderr(remote, /--complete-handoff (\S+)/)
+    remote.stdin?.end()
+    const r = await remote.output
+    assert.equal(r.code, 2, r.stderr)
+    assert.ok(lastLine(r.stderr).endsWith(`${closed}authkeep login --method handoff`), r.stderr)
+
+    const laptop = await runCli(['login', '--complete-handoff', blob as string, '--method', 'paste'], sb.env)
+    assert.equal(laptop.code, 2, laptop.stderr)
+    assert.ok(lastLine(laptop.stderr).includes(closed), laptop.stderr)
+    for (const text of [paste.stderr, r.stderr, laptop.stderr]) assert.doesNotMatch(text, /unexpected error/)
+    await assert.rejects(access(sb.recordFile('test')), 'no record was written')
+  } finally {
+    await sb.cleanup()
+  }
+})

@@ -5,6 +5,7 @@ import { resolve } from 'node:path'
 import { defaultSocketPath } from '../../agent/socketPath.js'
 import { planSsh, sshConfigSnippet } from '../../agent/sshArgs.js'
 import { AuthkeepError, ExitCode, UsageError } from '../../errors.js'
+import { sshProgram } from '../../handoff/sshProgram.js'
 import type { Run } from '../dispatch.js'
 import type { SshOptions } from './command.js'
 
@@ -13,7 +14,9 @@ export const sshRun: Run<SshOptions> = async (deps, opts) => {
     opts.socket ?? deps.processEnv.AUTHKEEP_AGENT_SOCK ?? defaultSocketPath(deps.processEnv, deps.paths),
   )
   if (opts.printConfig !== undefined) {
-    deps.io.out(sshConfigSnippet(opts.printConfig, remoteUser(opts.printConfig), localSocket))
+    deps.io.out(
+      sshConfigSnippet(opts.printConfig, remoteUser(deps.processEnv, opts.printConfig), localSocket),
+    )
     return ExitCode.ok
   }
   if (opts.sshArgs.length === 0) {
@@ -37,13 +40,18 @@ export const sshRun: Run<SshOptions> = async (deps, opts) => {
     throw new UsageError('no destination among the ssh arguments', 'authkeep ssh user@host')
   }
   deps.io.err(`authkeep: forwarding the agent to ${plan.remoteSocket} on the remote\n`)
-  // The user's own ssh, so ~/.ssh/config, agents, ProxyJump and known_hosts all apply.
+  // The user's own ssh (or AUTHKEEP_SSH, as for `login --for`), so ~/.ssh/config, agents, ProxyJump
+  // and known_hosts all apply.
+  const [program, ...lead] = sshProgram(deps.processEnv)
   return new Promise((done, fail) => {
-    const child = spawn('ssh', plan.args, { stdio: 'inherit' })
+    const child = spawn(program as string, [...lead, ...plan.args], { stdio: 'inherit' })
     child.on('error', (err) =>
       fail(
         (err as NodeJS.ErrnoException).code === 'ENOENT'
-          ? new AuthkeepError('ssh was not found', { exitCode: ExitCode.commandNotFound, next: 'which ssh' })
+          ? new AuthkeepError(`${program} was not found`, {
+              exitCode: ExitCode.commandNotFound,
+              next: `which ${program}`,
+            })
           : err,
       ),
     )
@@ -58,8 +66,9 @@ export const sshRun: Run<SshOptions> = async (deps, opts) => {
 }
 
 /** The user ssh would log in as, from `ssh -G` (so ~/.ssh/config's User applies). */
-function remoteUser(host: string): string {
-  const r = spawnSync('ssh', ['-G', host], { encoding: 'utf8', timeout: 5_000 })
+function remoteUser(env: NodeJS.ProcessEnv, host: string): string {
+  const [program, ...lead] = sshProgram(env)
+  const r = spawnSync(program as string, [...lead, '-G', host], { encoding: 'utf8', timeout: 5_000 })
   const user = /^user (\S+)$/m.exec(r.stdout ?? '')?.[1]
   return user ?? userInfo().username
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { type Access, makeConfigDirReadonly } from './configDirReadonly.js'
@@ -35,6 +35,13 @@ test('config_dir.readonly: owned by someone else → sudo chown', () =>
   withConfigDir(async ({ ctx }) => {
     const [f] = await makeConfigDirReadonly(refusing('EACCES')).run({ ...ctx, uid: 4242 })
     assert.equal(f?.fix, `sudo chown 4242 ${ctx.configDir}`)
+  }))
+
+test('config_dir.readonly: a shared directory (sticky, like /tmp) of another user → a directory of your own, not a chown of theirs', () =>
+  withConfigDir(async ({ ctx }) => {
+    await chmod(ctx.configDir as string, 0o1777)
+    const [f] = await makeConfigDirReadonly(refusing('EACCES')).run({ ...ctx, uid: 4242 })
+    assert.equal(f?.fix, 'export CLAUDE_CONFIG_DIR="$HOME/.claude"')
   }))
 
 test('config_dir.readonly: a read-only mount → remount its mount point read-write', () =>

@@ -2,7 +2,7 @@ import { constants } from 'node:fs'
 import { access, readFile, realpath, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { type Check, type DoctorContext, type Finding, finding } from '../finding.js'
-import { sh } from './shell.js'
+import { isShared, ownDirectoryFix, sh } from './shell.js'
 
 export type Access = (path: string, mode: number) => Promise<void>
 
@@ -26,6 +26,7 @@ async function fixFor(ctx: DoctorContext, dir: string, code: string, mountinfo: 
   // EPERM where write permission is not the question: the immutable attribute.
   if (code === 'EPERM') return `sudo chattr -i ${sh(dir)}`
   const s = await stat(dir).catch(() => undefined)
+  if (s && isShared(s.mode)) return ownDirectoryFix(ctx.profile.kind)
   return s && s.uid !== ctx.uid ? `sudo chown ${ctx.uid} ${sh(dir)}` : `chmod u+w ${sh(dir)}`
 }
 

@@ -2,12 +2,14 @@ import type { Check } from '../finding.js'
 import { accessExpired } from './accessExpired.js'
 import { clockSkew } from './clockSkew.js'
 import { configDirReadonly } from './configDirReadonly.js'
+import { credentialsDir } from './credentialsDir.js'
 import { credentialsMissing } from './credentialsMissing.js'
 import { credentialsMode } from './credentialsMode.js'
 import { credentialsOwner } from './credentialsOwner.js'
 import { credentialsShape } from './credentialsShape.js'
 import { credentialsSymlink } from './credentialsSymlink.js'
 import { credentialsUnparseable } from './credentialsUnparseable.js'
+import { diskFull } from './diskFull.js'
 import { envCloudProvider } from './envCloudProvider.js'
 import { envConfigDirSplit } from './envConfigDirSplit.js'
 import { envAnthropicApiKey, envAnthropicAuthToken, envClaudeCodeOauthToken } from './envOverrides.js'
@@ -37,6 +39,7 @@ export const CHECKS: Check[] = [
   credentialsOwner,
   credentialsMode,
   credentialsSymlink,
+  credentialsDir,
   credentialsShape,
   refreshMissing,
   scopeInference,
@@ -55,6 +58,7 @@ export const CHECKS: Check[] = [
   // The machine.
   homeOwner,
   configDirReadonly,
+  diskFull,
   lockStale,
   processesShared,
   sshHeadless,

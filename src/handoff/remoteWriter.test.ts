@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { REMOTE_SCRIPT } from './remoteWriter.js'
+
+const LOGIN = { accessToken: 'sk-ant-oat01-NEW', refreshToken: 'sk-ant-ort01-NEW', expiresAt: 1 }
+
+/** The sh writer run as on a remote without authkeep (sh and awk from /usr/bin:/bin), in a scratch HOME. */
+async function writeClaude(
+  old: string | undefined,
+): Promise<{ file: string; backups: string[]; stderr: string }> {
+  const home = await mkdtemp(join(tmpdir(), 'authkeep-writer-'))
+  try {
+    const dir = join(home, '.claude')
+    await mkdir(dir, { mode: 0o700 })
+    const file = join(dir, '.credentials.json')
+    if (old !== undefined) await writeFile(file, old, { mode: 0o600 })
+    const r = spawnSync('sh', ['-c', REMOTE_SCRIPT, 'authkeep-handoff', 'claude-code', 'claude'], {
+      input: `-\n${JSON.stringify({ claudeAiOauth: LOGIN })}\n`,
+      env: { PATH: '/usr/bin:/bin', HOME: home },
+      encoding: 'utf8',
+    })
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal((await stat(file)).mode & 0o777, 0o600)
+    const backupDir = join(home, '.local', 'state', 'authkeep', 'backups', 'claude-code')
+    const names = await readdir(backupDir).catch(() => [] as string[])
+    const backups = await Promise.all(names.map((n) => readFile(join(backupDir, n), 'utf8')))
+    assert.deepEqual(await readdir(dir), ['.credentials.json'], 'no temp file is left')
+    return { file: await readFile(file, 'utf8'), backups, stderr: r.stderr }
+  } finally {
+    await rm(home, { recursive: true, force: true })
+  }
+}
+
+test("the sh writer replaces only Claude's login and keeps every other key, whatever their strings hold", async () => {
+  const old = JSON.stringify({
+    claudeAiOauth: { accessToken: 'OLD' },
+    mcpOAuth: { 'a|b': { token: 'x}"y{', list: [1, { n: '\\' }, '[', ']'] } },
+    unicode: 'é ✓ \u0001',
+  })
+  const { file, backups } = await writeClaude(old)
+  assert.deepEqual(JSON.parse(file), { ...JSON.parse(old), claudeAiOauth: LOGIN })
+  assert.equal(backups.length, 1)
+  const backup = JSON.parse(backups[0] as string)
+  assert.equal(backup.kind, 'authkeep-backup')
+  assert.equal(backup.version, 2)
+  assert.equal(backup.reason, 'login')
+  assert.equal(backup.content, old, 'the backup holds the old file byte for byte')
+})
+
+test('the sh writer adds the login to a file without one, keeps a trailing newline in the backup, and writes a first file alone', async () => {
+  for (const old of ['{}', '{ "other" : 1 }\n']) {
+    const { file, backups } = await writeClaude(old)
+    assert.deepEqual(JSON.parse(file), { ...JSON.parse(old), claudeAiOauth: LOGIN })
+    assert.equal(JSON.parse(backups[0] as string).content, old)
+  }
+  const first = await writeClaude(undefined)
+  assert.deepEqual(JSON.parse(first.file), { claudeAiOauth: LOGIN })
+  assert.deepEqual(first.backups, [], 'nothing to back up')
+})
+
+test('a file that is no JSON object is kept in the backup and replaced by the login alone', async () => {
+  for (const old of ['not json', '[1,2]', '{"a":1} trailing', '{"a":"unterminated']) {
+    const { file, backups, stderr } = await writeClaude(old)
+    assert.deepEqual(JSON.parse(file), { claudeAiOauth: LOGIN }, old)
+    assert.equal(JSON.parse(backups[0] as string).content, old)
+    assert.match(stderr, /is not a JSON object; only the login is written \(the backup has the rest\)/)
+  }
+})
