@@ -1,7 +1,7 @@
 // Issue 13: a standards-compliant provider that is not configured like our default test bed. Each
 // case starts oidc-provider configured the way such a server was, and drives every flow it allows.
 import assert from 'node:assert/strict'
-import { access, readFile, stat, writeFile } from 'node:fs/promises'
+import { access, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { type AuthServer, type InteropOptions, startAuthServer } from '../bed/authServer.js'
@@ -81,12 +81,15 @@ async function login(flow: Flow, sb: Sandbox, onUrl: (url: URL) => void = () => 
 const jwtPart = (jwt: unknown, i: 0 | 1) =>
   JSON.parse(Buffer.from(String(jwt).split('.')[i] as string, 'base64url').toString('utf8'))
 
-/** `login --method handoff` here, completed by a second authkeep (the laptop's) with no profile at all. */
+/** `login --method handoff` here, completed by a second authkeep (the laptop's) with the same profile. */
 async function handoff(sb: Sandbox, onUrl: (url: URL) => void): Promise<Result> {
   const remote = spawnCli(['login', '--method', 'handoff'], sb.env)
   const [, blob] = await waitForStderr(remote, /--complete-handoff (\S+)/)
   const laptop = await sandbox()
   try {
+    // The laptop checks the blob against its own copy of the profile.
+    await mkdir(laptop.env.AUTHKEEP_HOME as string, { recursive: true, mode: 0o700 })
+    await copyFile(configFile(sb), configFile(laptop))
     const lap = spawnCli(['login', '--complete-handoff', blob as string, '--method', 'paste'], laptop.env)
     const [, url] = await waitForStderr(lap, AUTHORIZE_URL)
     onUrl(new URL(url as string))
@@ -337,3 +340,5 @@ test('a profile added before authkeep kept discovery metadata gets it at its nex
     }),
   )
 })
+
+const configFile = (sb: Sandbox) => join(sb.env.AUTHKEEP_HOME as string, 'config.json')
