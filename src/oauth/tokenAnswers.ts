@@ -1,5 +1,6 @@
 import type * as oidc from 'openid-client'
 import { LIFETIME_FIELDS, saneLifetime } from './lifetimes.js'
+import { tokenSyntaxProblem } from './tokenResponse.js'
 
 /** The token endpoint's last 200 answer, as it arrived, and what was changed in it. */
 export interface TokenAnswers {
@@ -55,7 +56,8 @@ export function watchTokenAnswers(
 export function refreshTokenIn(body: string | undefined): string | undefined {
   try {
     const v = (JSON.parse(body ?? '') as Record<string, unknown>)?.refresh_token
-    return typeof v === 'string' && v.length > 0 ? v : undefined
+    // Kept only if it could be sent and shown as it is: printable ASCII (RFC 6749 Appendix A.17).
+    return typeof v === 'string' && v.length > 0 && !tokenSyntaxProblem({ refresh_token: v }) ? v : undefined
   } catch {
     return undefined
   }

@@ -6,7 +6,7 @@ import { clientConfig } from '../oauth/client.js'
 import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { DEFAULT_RETRY, withRetry } from '../oauth/retry.js'
 import { refreshTokenIn, type TokenAnswers, watchTokenAnswers } from '../oauth/tokenAnswers.js'
-import { credentialFromTokens, isFresh } from '../oauth/tokenResponse.js'
+import { credentialFromTokens, isFresh, tokenSyntaxProblem } from '../oauth/tokenResponse.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { assertRoomFor } from '../stores/atomicFile.js'
@@ -98,6 +98,11 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
     }
     for (const note of answers.notes)
       deps.io.err(`authkeep: profile "${profile.name}": the server's ${note}\n`)
+    // A token that could drive a terminal is never stored, yet the answer rotated the grant: keep its
+    // refresh token (when that one is clean) rather than refuse the whole answer and lose the login.
+    const problem = tokenSyntaxProblem(tokens)
+    if (problem)
+      return keepWhatCanBeKept(deps, profile, current, answers, new UnreadableAnswer(undefined, problem))
     const next = credentialFromTokens(tokens, {
       profile: profile.name,
       now: deps.clock.now(),
@@ -114,8 +119,8 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
 
 /** A 200 from the token endpoint that openid-client could not accept. */
 class UnreadableAnswer extends Error {
-  constructor(cause: unknown) {
-    super(protocolReason(cause))
+  constructor(cause: unknown, reason = protocolReason(cause)) {
+    super(reason)
     Object.defineProperty(this, 'cause', { value: cause, enumerable: false })
   }
 }

@@ -270,23 +270,16 @@ const ROWS: Row[] = [
   {
     name: 'a 200 whose access token holds terminal escapes (outside RFC 6750 token syntax)',
     fault: {
-      fault: status(
-        200,
-        undefined,
-        JSON.stringify({
-          access_token: 'abc\u001b]52;c;aGk=\u0007\u001b[2J',
-          token_type: 'Bearer',
-          expires_in: 3600,
-          refresh_token: 'never-stored-refresh-token-value',
-        }),
+      fault: rewrite((body) =>
+        JSON.stringify({ ...JSON.parse(body), access_token: 'abc\u001b]52;c;aGk=\u0007\u001b[2J' }),
       ),
     },
     code: 6,
     retries: 0,
     message:
-      /token response for profile "test" was refused: its "access_token" has characters outside the token syntax of RFC 6750/,
+      /could not be read \(its "access_token" has characters outside the token syntax of RFC 6750.*\); the new refresh token in it was kept/,
     next: 'authkeep refresh --profile test',
-    record: 'same',
+    record: 'refreshKept',
   },
   {
     name: 'invalid_client',
