@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises'
 import * as oidc from 'openid-client'
 import type { Deps } from '../deps.js'
-import { CancelledError, LoginRequiredError, ServerUnavailableError } from '../errors.js'
+import { AuthkeepError, CancelledError, LoginRequiredError, ServerUnavailableError } from '../errors.js'
 import { clientConfig } from '../oauth/client.js'
-import { describeFailure, toAuthkeepError } from '../oauth/protocolErrors.js'
+import { describeFailure, refusedAnswer, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { DEFAULT_RETRY, withRetry } from '../oauth/retry.js'
 import { refreshTokenIn, type TokenAnswers, watchTokenAnswers } from '../oauth/tokenAnswers.js'
 import { credentialFromTokens, isFresh, tokenSyntaxProblem } from '../oauth/tokenResponse.js'
@@ -155,7 +155,8 @@ async function keepWhatCanBeKept(
   answers: TokenAnswers,
   err: UnreadableAnswer,
 ): Promise<never> {
-  const why = `the server answered the refresh of profile "${profile.name}" with HTTP 200, but its answer could not be read (${err.message})`
+  const refused = refusedAnswer(err.cause)
+  const why = `the server answered the refresh of profile "${profile.name}" with HTTP 200, but its answer ${refused ? `was refused here (${refused})` : `could not be read (${err.message})`}`
   const rotated = refreshTokenIn(answers.lastOk)
   answers.lastOk = undefined
   if (!rotated) {
@@ -174,11 +175,10 @@ async function keepWhatCanBeKept(
     updatedAt: now,
     host: deps.host,
   })
-  throw new ServerUnavailableError(
-    `${why}; the new refresh token in it was kept for the next refresh`,
-    `authkeep refresh --profile ${profile.name}`,
-    err,
-  )
+  const kept = `${why}; the new refresh token in it was kept for the next refresh`
+  // An ID token this client refuses (its algorithm, issuer, nonce) will be refused again: not "try later".
+  if (refused) throw new AuthkeepError(kept, { next: `authkeep profile show ${profile.name}`, cause: err })
+  throw new ServerUnavailableError(kept, `authkeep refresh --profile ${profile.name}`, err)
 }
 
 /** Keeps the record, so what was there can still be seen and restored; only marks it as needing login. */

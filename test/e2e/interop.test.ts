@@ -166,6 +166,34 @@ test('an ID token in an algorithm the profile does not accept: exit 1 naming it,
   )
 })
 
+test('a refresh whose ID token the profile refuses: exit 1 naming it, the rotated refresh token kept', async () => {
+  await withServer({ idTokenAlg: 'ES256' }, (server) =>
+    withSandbox(async (sb) => {
+      await addProfile(server, sb)
+      assert.equal((await login('paste', sb)).code, 0)
+      const { text } = await readConfig(sb)
+      const before = (await sb.readRecord('test')).refresh_token
+      // As if the provider moved to ES256 after this login, and the profile still expects RS256.
+      const stale = JSON.parse(text)
+      stale.profiles.test.id_token_signing_alg_values_supported = ['RS256']
+      await writeFile(join(sb.env.AUTHKEEP_HOME as string, 'config.json'), JSON.stringify(stale))
+      const r = await runCli(['refresh', '--force'], sb.env)
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(
+        r.stderr,
+        /its answer was refused here \(the ID token is signed with ES256, which this profile does not accept \(it accepts RS256\)\); the new refresh token in it was kept for the next refresh; run: authkeep profile show test\n$/,
+      )
+      const kept = (await sb.readRecord('test')).refresh_token
+      assert.notEqual(kept, before, 'the rotated refresh token was stored')
+      // With the profile put right, the kept token refreshes: the grant was never lost.
+      await writeFile(join(sb.env.AUTHKEEP_HOME as string, 'config.json'), text)
+      const again = await runCli(['refresh', '--force'], sb.env)
+      assert.equal(again.code, 0, again.stderr)
+      assert.notEqual((await sb.readRecord('test')).refresh_token, kept)
+    }),
+  )
+})
+
 test('an ID token with another nonce: exit 1 naming it, nothing stored, the grant revoked', async () => {
   await withServer({ replaceNonce: 'a-nonce-from-another-login' }, (server) =>
     withSandbox(async (sb) => {
