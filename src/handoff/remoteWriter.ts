@@ -4,7 +4,8 @@
  * everything secret travels on stdin: line 1 is the config to create when the remote has none
  * (or `-`), the rest is the credential file, byte for byte.
  *
- * With authkeep on the remote's PATH the payload goes to `authkeep login --receive`, which writes
+ * With authkeep on the remote's PATH (or where `authkeep install` puts it, ~/.local/bin, which ssh
+ * commands often lack on their PATH) the payload goes to `authkeep login --receive`, which writes
  * through its own store (lock, backup, Claude's sibling keys kept). Otherwise a POSIX sh writer:
  * umask 077, mkdir -p, mktemp beside the target, cat, mv -f, so a reader never sees half a file.
  * `read` takes one byte at a time from a pipe, so `cat` gets exactly the rest of stdin.
@@ -12,7 +13,7 @@
 export const REMOTE_SCRIPT = [
   'set -eu',
   'p=$1; kind=$2',
-  'if command -v authkeep >/dev/null 2>&1; then exec authkeep login --receive --profile "$p"; fi',
+  'for a in authkeep "$HOME/.local/bin/authkeep"; do command -v "$a" >/dev/null 2>&1 && exec "$a" login --receive --profile "$p"; done',
   'umask 077',
   'IFS= read -r cfg',
   'if [ "$kind" = claude ]; then',
