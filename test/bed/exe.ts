@@ -1,0 +1,28 @@
+// The single executable the tests run: built by `npm test` (scripts/buildExe.mjs) before the tests,
+// and built here when it is missing or older than the build it embeds (a test file run on its own).
+import { execFileSync } from 'node:child_process'
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+export const EXE = resolve(ROOT, 'dist-exe', `authkeep-linux-${process.arch}`)
+
+const mtime = (f: string) => {
+  try {
+    return statSync(f).mtimeMs
+  } catch {
+    return -1
+  }
+}
+
+export function ensureExe(): string {
+  const inputs = ['dist/cli.js', 'dist/fast-token.js', 'bin/authkeep.cjs', 'scripts/buildExe.mjs']
+  const newest = Math.max(...inputs.map((f) => mtime(resolve(ROOT, f))))
+  if (mtime(EXE) < newest) {
+    execFileSync(process.execPath, ['scripts/buildExe.mjs', '--arch', process.arch], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+  }
+  return EXE
+}
