@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import { copyFile, mkdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, cp, mkdir, readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { CLAUDE_BIN, claudeSandbox, inferenceRequests } from '../bed/claude/claudeHarness.js'
-import { ensureExe } from '../bed/exe.js'
+import { EXE, ensureExe } from '../bed/exe.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
+import { startKeyringSession } from '../bed/keyringSession.js'
 import { pathWithoutNode, withoutNodeArgv } from '../bed/noNode.js'
 import {
   addProfile,
@@ -26,8 +27,8 @@ let exe: string
 let sb: Sandbox
 
 /** The executable with Node hidden; the environment's PATH leads to the executable's folder only. */
-function runExe(args: string[], env: Record<string, string>, input = '') {
-  const child = spawnCli(args, env, 60_000, withoutNodeArgv([exe]))
+function runExe(args: string[], env: Record<string, string>, input = '', file = exe) {
+  const child = spawnCli(args, env, 60_000, withoutNodeArgv([file]))
   child.stdin?.end(input)
   return child
 }
@@ -97,6 +98,35 @@ describe('the single executable where no node can be found', () => {
     assert.equal(server.counts.refresh_token, 1, once.stderr)
     assert.notEqual((await sb.readRecord('test')).access_token, due.access_token)
   })
+})
+
+test('with the keyring binding beside it (as in dist-exe/), the executable keeps the tokens in the keyring', async () => {
+  const kb = await sandbox()
+  const keyring = await startKeyringSession(join(kb.dir, 'home'))
+  try {
+    // Outside the repository, so the binding is the one beside it and not the repository's.
+    const dir = join(kb.dir, 'bin')
+    const withBinding = join(dir, 'authkeep')
+    await mkdir(dir)
+    await copyFile(EXE, withBinding)
+    await cp(join(dirname(EXE), 'node_modules'), join(dir, 'node_modules'), { recursive: true })
+    const env = { ...kb.env, ...keyring.env, PATH: pathWithoutNode() }
+    await addProfile(server, env, 'test', 'auto')
+    const login = spawnCli(['login', '--method', 'device'], env, 60_000, withoutNodeArgv([withBinding]))
+    login.stdin?.end()
+    const [, link] = await waitForStderr(login, DEVICE_LINK)
+    await approveWithHttp(link as string)
+    const l = await login.output
+    assert.equal(l.code, 0, l.stderr)
+    assert.match(l.stderr, /secrets in keyring \(authkeep\/test\)/)
+    assert.equal((await kb.readRecord('test')).secrets_in, 'keyring')
+    const token = await runExe(['token'], env, '', withBinding).output
+    assert.equal(token.code, 0, token.stderr)
+    assert.equal((await server.userinfo(token.stdout.trim())).status, 200)
+  } finally {
+    await keyring.stop()
+    await kb.cleanup()
+  }
 })
 
 test('real Claude Code, with Node hidden, runs the executable as its apiKeyHelper', async () => {
