@@ -37,7 +37,7 @@ export async function installRemote(deps: Deps, input: InstallInput): Promise<vo
   if (!input.dir || /[\n\0]/.test(input.dir)) throw new UsageError('--dir is empty or not one line', again)
 
   const probe = await sshWithFile(deps.processEnv, target, PROBE_COMMAND)
-  if (probe.code !== 0) throw sshFailed(target, probe, 'ssh ' + target + ' true')
+  if (probe.code !== 0) throw sshFailed(target, probe, `ssh ${target} true`)
   const [os = '', machine = ''] = probe.stdout.trim().split(/\s+/)
   const arch = archOfMachine(machine)
   if (os !== 'Linux' || arch === undefined) {
@@ -136,7 +136,7 @@ function installFailed(target: string, dir: string, r: SshOutcome, again: string
   const nothing = 'nothing was installed'
   switch (r.code) {
     case InstallerExit.notWritable:
-      return new AuthkeepError(`${target}:${dir} is not a folder this user can write (${why}); ${nothing}`, {
+      return new AuthkeepError(`cannot install into ${target}:${dir} (${why}); ${nothing}`, {
         next: `${again} --dir '~/bin'`,
       })
     case InstallerExit.writeFailed:

@@ -159,7 +159,7 @@ describe('install --to: bad input, each one line with the next command, nothing 
     assert.equal(r.code, 1, r.stderr)
     assertOneLine(
       r.stderr,
-      /is not a folder this user can write .*nothing was installed; run: authkeep install --to/,
+      /cannot install into .*locked \(.*locked is not writable\); nothing was installed; run: authkeep install --to/,
     )
     await assertNothingIn(locked)
   })
