@@ -5,7 +5,8 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 const ROOT = resolve(import.meta.dirname, '../..')
-export const EXE = resolve(ROOT, 'dist-exe', `authkeep-linux-${process.arch}`)
+export const exeFor = (arch: string) => resolve(ROOT, 'dist-exe', `authkeep-linux-${arch}`)
+export const EXE = exeFor(process.arch)
 
 const mtime = (f: string) => {
   try {
@@ -15,14 +16,16 @@ const mtime = (f: string) => {
   }
 }
 
-export function ensureExe(): string {
+export function ensureExe(arch: string = process.arch): string {
+  const exe = exeFor(arch)
   const inputs = ['dist/cli.js', 'dist/fast-token.js', 'bin/authkeep.cjs', 'scripts/buildExe.mjs']
   const newest = Math.max(...inputs.map((f) => mtime(resolve(ROOT, f))))
-  if (mtime(EXE) < newest) {
-    execFileSync(process.execPath, ['scripts/buildExe.mjs', '--arch', process.arch], {
+  if (mtime(exe) < newest) {
+    execFileSync(process.execPath, ['scripts/buildExe.mjs', '--arch', arch], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
     })
   }
-  return EXE
+  if (mtime(exe) < 0) throw new Error(`${exe} could not be built (see above); run: npm run build:exe`)
+  return exe
 }

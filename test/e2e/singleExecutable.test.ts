@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { CLAUDE_BIN, claudeSandbox, inferenceRequests } from '../bed/claude/claudeHarness.js'
-import { EXE, ensureExe } from '../bed/exe.js'
+import { EXE, ensureExe, exeFor } from '../bed/exe.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
 import { startKeyringSession } from '../bed/keyringSession.js'
 import { pathWithoutNode, withoutNodeArgv } from '../bed/noNode.js'
@@ -158,5 +158,48 @@ test('real Claude Code, with Node hidden, runs the executable as its apiKeyHelpe
   } finally {
     await cs.cleanup()
     await claudeServer.close()
+  }
+})
+
+test('the linux-arm64 build, under user-mode emulation: doctor, a device login, token', async () => {
+  const arm = ensureExe('arm64')
+  assert.notEqual(arm, exeFor(process.arch))
+  const emulated = ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu', arm]
+  const ab = await sandbox()
+  try {
+    // Profile set-up and doctor's JSON as from the x64 build: the same program.
+    const add = await spawnCli(
+      [
+        'profile',
+        'add',
+        'arm',
+        '--issuer',
+        server.issuer,
+        '--client-id',
+        server.clientId,
+        '--scope',
+        'openid offline_access',
+        '--store',
+        'file',
+      ],
+      ab.env,
+      120_000,
+      emulated,
+    ).output
+    assert.equal(add.code, 0, add.stderr)
+    const doctor = await spawnCli(['doctor', '--profile', 'arm', '--json'], ab.env, 120_000, emulated).output
+    assert.equal(doctor.code, 8, doctor.stderr)
+    assert.ok(JSON.parse(doctor.stdout).findings.some((f: { id: string }) => f.id === 'credentials.missing'))
+    const login = spawnCli(['login', '--profile', 'arm', '--method', 'device'], ab.env, 120_000, emulated)
+    login.stdin?.end()
+    const [, link] = await waitForStderr(login, DEVICE_LINK, 60_000)
+    await approveWithHttp(link as string)
+    const l = await login.output
+    assert.equal(l.code, 0, l.stderr)
+    const token = await spawnCli(['token', '--profile', 'arm'], ab.env, 120_000, emulated).output
+    assert.equal(token.code, 0, token.stderr)
+    assert.equal((await server.userinfo(token.stdout.trim())).status, 200)
+  } finally {
+    await ab.cleanup()
   }
 })
