@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { basename, dirname, join, relative } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { Deps } from '../deps.js'
 import { AuthkeepError, ExitCode, UsageError } from '../errors.js'
 import { shQuote } from '../handoff/remoteWriter.js'
@@ -58,7 +58,7 @@ export async function installRemote(deps: Deps, input: InstallInput): Promise<vo
   }
   const size = (await stat(exe)).size
   io.err(
-    `Copying ${shown(exe)} (linux-${arch}, ${(size / 2 ** 20).toFixed(0)} MiB, sha256 ${sum.slice(0, 12)}…) to ${target}:${input.dir} over ssh …\n`,
+    `Copying ${exe} (linux-${arch}, ${(size / 2 ** 20).toFixed(0)} MiB, sha256 ${sum.slice(0, 12)}…) to ${target}:${input.dir} over ssh …\n`,
   )
   const sent = await sshWithFile(
     deps.processEnv,
@@ -114,11 +114,6 @@ function defaultExecutables(self: string[], wanted: string): string[] {
   return [join(dirname(dirname(script)), 'dist-exe', wanted)]
 }
 
-function shown(file: string): string {
-  const rel = relative(process.cwd(), file)
-  return rel.startsWith('..') ? file : rel
-}
-
 function lastLine(text: string): string {
   return text.trim().split('\n').pop()?.trim() ?? ''
 }
@@ -159,7 +154,12 @@ function installFailed(target: string, dir: string, r: SshOutcome, again: string
       return new AuthkeepError(`the copy does not run on ${target} (${why}); it was removed, ${nothing}`, {
         next: `ssh ${target} uname -m   (then: ${again} --exe dist-exe/authkeep-linux-ARCH)`,
       })
-    default:
+    case 255:
       return sshFailed(target, r, again)
+    default:
+      return new AuthkeepError(
+        `installing on ${target} failed (exit ${r.code}${why ? `: ${why}` : ''}); ${nothing}`,
+        { next: again },
+      )
   }
 }
