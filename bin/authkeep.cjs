@@ -39,13 +39,18 @@ function read(name, encoding) {
 function exeRequire() {
   const { builtinModules, createRequire } = require('node:module')
   const beside = createRequire(process.execPath)
+  let undici
   return (id) => {
     if (id.startsWith('node:') || builtinModules.includes(id)) return require(id)
-    if (id === 'undici') return runScript('undici.js')
+    if (id === 'undici') {
+      undici ??= runScript('undici.js')
+      return undici
+    }
     try {
       return beside(id)
     } catch (err) {
-      throw new Error(`${id} is not installed beside ${process.execPath} (${err.code ?? err.message})`)
+      if (err.code !== 'MODULE_NOT_FOUND') throw err
+      throw new Error(`${id} is not installed beside ${process.execPath}`)
     }
   }
 }
