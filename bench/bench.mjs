@@ -1,5 +1,6 @@
 // authkeep's benchmarks, printed as one markdown table (no assertions: figures, not verdicts):
-// - start-up of `authkeep token` (fresh cached token) and `authkeep status` against bare `node -e 0`, and
+// - start-up of `authkeep token` (fresh cached token) and `authkeep status` against bare `node -e 0`, of
+//   `token` from the single executable (scripts/buildExe.mjs) against `token` from the npm install, and
 //   of `authkeep exec -- true` (stored key, no network) against `true`: every case in turn in each round,
 //   so all see the same machine state; medians over the rounds, ratios from those medians;
 // - 64 concurrent `authkeep token` on an expired token against the real local authorization server
@@ -24,6 +25,7 @@ const BIN = resolve(
   JSON.parse(readFileSync(resolve(HERE, '../package.json'), 'utf8')).bin.authkeep,
 )
 const CJS_BIN = resolve(HERE, '../bin/authkeep.cjs')
+const EXE = resolve(HERE, '../dist-exe', `authkeep-linux-${arch()}`)
 const TRUE = ['/bin/true', '/usr/bin/true'].find((p) => spawnSync(p).status === 0) ?? 'true'
 
 const median = (xs) => {
@@ -117,12 +119,13 @@ function startUp() {
       token: [process.execPath, [BIN, 'token', '--profile', 'bench']],
       // The CommonJS entry skips Node's ESM loader: shown while package.json's bin is the .mjs one.
       ...(BIN === CJS_BIN ? {} : { tokenCjs: [process.execPath, [CJS_BIN, 'token', '--profile', 'bench']] }),
+      tokenExe: [EXE, ['token', '--profile', 'bench']],
       status: [process.execPath, [BIN, 'status']],
       true: [TRUE, []],
       exec: [process.execPath, [BIN, 'exec', '--profile', 'bench', '--', TRUE]],
     }
-    if (once(cases.token, env).stdout !== `${token}\n`)
-      throw new Error('authkeep token printed something else')
+    for (const c of [cases.token, cases.tokenExe])
+      if (once(c, env).stdout !== `${token}\n`) throw new Error(`${c[0]} token printed something else`)
     fastPathServes(env, token)
     const names = Object.keys(cases)
     const times = Object.fromEntries(names.map((k) => [k, []]))
@@ -165,6 +168,12 @@ const rows = [
   ...(s.tokenCjs === undefined
     ? []
     : [['same, run as `bin/authkeep.cjs`', ms(s.tokenCjs), ms(s.node), ratio(s.tokenCjs, s.node)]]),
+  [
+    '`token` from the single executable ÷ `token` from the npm install (goal ≤ 1.2)',
+    ms(s.tokenExe),
+    ms(s.token),
+    ratio(s.tokenExe, s.token),
+  ],
   ['`authkeep status` vs `node -e 0`', ms(s.status), ms(s.node), ratio(s.status, s.node)],
   ['`authkeep exec -- true` (stored key) vs `true`', ms(s.exec), ms(s.true), ratio(s.exec, s.true)],
   [

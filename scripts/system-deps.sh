@@ -16,6 +16,10 @@ command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
 # systemd-analyze verifies the user unit `keepalive install` writes (systemd itself does not run here).
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+# The linux-arm64 single executable runs under user-mode emulation, on Debian's arm64 C/C++ runtimes.
+command -v qemu-aarch64-static >/dev/null 2>&1 || missing="$missing qemu-user-static"
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing="$missing libc6-arm64-cross"
+[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || missing="$missing libstdc++6-arm64-cross"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing$missing" >&2

@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
+import { isSea } from 'node:sea'
 import { buildProgram } from './cli/program.js'
 import type { Deps } from './deps.js'
 import { AuthkeepError, ExitCode } from './errors.js'
@@ -63,7 +64,8 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
     keys: createKeyStore(paths, getKeyring),
     clientSecrets: createKeyStore(paths, getKeyring, CLIENT_SECRET_SLOT),
     runChild: systemRunChild,
-    self: [process.execPath, realpathSync(process.argv[1] ?? '')],
+    // The single executable is its own program; argv[1] there is only the name it was started by.
+    self: isSea() ? [process.execPath] : [process.execPath, realpathSync(process.argv[1] ?? '')],
     get host() {
       return host()
     },

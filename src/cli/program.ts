@@ -5,6 +5,7 @@ import { claudeCommand } from './claude/command.js'
 import type { Dispatch } from './dispatch.js'
 import { doctorCommand } from './doctor/command.js'
 import { execCommand } from './exec/command.js'
+import { installCommand } from './install/command.js'
 import { keepaliveCommand } from './keepalive/command.js'
 import { keyCommand } from './key/command.js'
 import { loginCommand } from './login/command.js'
@@ -55,6 +56,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     keepaliveCommand(dispatch),
     agentCommand(dispatch),
     sshCommand(dispatch),
+    installCommand(dispatch),
   ]) {
     program.addCommand(sub)
   }

@@ -4,7 +4,8 @@
  * everything secret travels on stdin: line 1 is the config to create when the remote has none
  * (or `-`), the rest is the credential file, byte for byte.
  *
- * With authkeep on the remote's PATH the payload goes to `authkeep login --receive`, which writes
+ * With authkeep on the remote's PATH (or where `authkeep install` puts it, ~/.local/bin, which ssh
+ * commands often lack on their PATH) the payload goes to `authkeep login --receive`, which writes
  * through its own store (lock, backup, Claude's sibling keys kept). Otherwise a POSIX sh writer keeps
  * the same promises with sh and awk only: umask 077, a backup of the file it replaces in authkeep's
  * backup format (so a later `authkeep restore` reads it), Claude's other top-level keys kept, and
@@ -77,7 +78,7 @@ const MERGE_AWK = [
 export const REMOTE_SCRIPT = [
   'set -eu',
   'p=$1; kind=$2',
-  'if command -v authkeep >/dev/null 2>&1; then exec authkeep login --receive --profile "$p"; fi',
+  'for a in authkeep "$HOME/.local/bin/authkeep"; do command -v "$a" >/dev/null 2>&1 && exec "$a" login --receive --profile "$p"; done',
   'umask 077',
   'IFS= read -r cfg',
   's=${XDG_STATE_HOME:-$HOME/.local/state}/authkeep',

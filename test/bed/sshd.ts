@@ -206,9 +206,13 @@ function sshdConfig(o: { port: number; dir: string; user: string }): string {
   ].join('\n')}\n`
 }
 
-async function listen(configFile: string): Promise<{ child: ChildProcess; log: () => string }> {
+async function listen(
+  configFile: string,
+  wrap: (argv: string[]) => string[],
+): Promise<{ child: ChildProcess; log: () => string }> {
   // sshd re-executes itself, so it must be started by its absolute path.
-  const child = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const [file, ...args] = wrap([SSHD, '-D', '-e', '-f', configFile]) as [string, ...string[]]
+  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   child.stderr?.on('data', (d) => {
     log += d
@@ -237,7 +241,11 @@ async function listen(configFile: string): Promise<{ child: ChildProcess; log: (
   return { child, log: () => log }
 }
 
-export async function startSshd(): Promise<Sshd> {
+/**
+ * `wrap` turns sshd's argv into the command that starts it, e.g. in a mount namespace that the
+ * sessions then share (it must exec sshd in the end, keeping the pid).
+ */
+export async function startSshd(wrap: (argv: string[]) => string[] = (argv) => argv): Promise<Sshd> {
   await ensureSshd()
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 })
   await sweepStaleUsers()
@@ -279,7 +287,7 @@ export async function startSshd(): Promise<Sshd> {
       port = await freePort()
       await writeFile(configFile, sshdConfig({ port, dir, user }))
       try {
-        const started = await listen(configFile)
+        const started = await listen(configFile, wrap)
         child = started.child
         log = started.log
         break

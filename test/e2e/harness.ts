@@ -47,9 +47,18 @@ export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sa
 
 export type Cli = ChildProcess & { output: Promise<Result>; stderrSoFar(): string }
 
-/** Every run is bounded: a CLI still running after `timeoutMs` is killed, and its result says so. */
-export function spawnCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Cli {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+/**
+ * Every run is bounded: a CLI still running after `timeoutMs` is killed, and its result says so.
+ * `command` is how authkeep is started: node and bin/, or e.g. the single executable.
+ */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  command: string[] = [process.execPath, BIN],
+): Cli {
+  const [file, ...lead] = command as [string, ...string[]]
+  const child = spawn(file, [...lead, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   const timer = setTimeout(() => {

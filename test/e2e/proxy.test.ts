@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
+import { copyFile } from 'node:fs/promises'
 import { createServer, request, type Server } from 'node:http'
 import { connect } from 'node:net'
+import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
+import { ensureExe } from '../bed/exe.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
-import { addProfile, deviceLogin, runCli, sandbox } from './harness.js'
+import { addProfile, deviceLogin, runCli, sandbox, spawnCli } from './harness.js'
 
 let server: AuthServer
 let proxy: Server
@@ -62,6 +65,26 @@ test('refresh goes through HTTP_PROXY when one is set, and around it for NO_PROX
     })
     assert.equal(around.code, 0, around.stderr)
     assert.deepEqual(seen, [])
+  } finally {
+    await sb.cleanup()
+  }
+})
+
+test('the single executable goes through the proxy too: undici is inside it', async () => {
+  const sb = await sandbox()
+  try {
+    // A copy alone in a folder: no node_modules above it to find undici in.
+    const exe = join(sb.dir, 'authkeep-exe')
+    await copyFile(ensureExe(), exe)
+    await addProfile(server, sb.env)
+    assert.equal((await deviceLogin(sb.env, (u) => approveWithHttp(u))).code, 0)
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`
+    seen.length = 0
+    const child = spawnCli(['refresh', '--force'], { ...sb.env, HTTP_PROXY: proxyUrl }, 60_000, [exe])
+    child.stdin?.end()
+    const via = await child.output
+    assert.equal(via.code, 0, via.stderr)
+    assert.ok(seen.includes(`CONNECT ${new URL(server.issuer).host}`), seen.join('\n'))
   } finally {
     await sb.cleanup()
   }
