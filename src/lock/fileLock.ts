@@ -1,6 +1,6 @@
 import { dirname } from 'node:path'
 import lockfile from 'proper-lockfile'
-import { ensurePrivateDir } from '../stores/atomicFile.js'
+import { ensurePrivateDir } from '../files/atomicFile.js'
 
 export interface LockOptions {
   /** How long to wait for another holder before giving up. */

@@ -1,8 +1,8 @@
 import { lstat, realpath, stat, unlink } from 'node:fs/promises'
 import { AuthkeepError, ConfigError, UnsafeFileError } from '../errors.js'
+import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import { credentialFile, credentialLock, type Paths } from '../profiles/paths.js'
 import { parseJsonFile } from '../validation.js'
-import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
 import {
   type Credential,
   fromRecord,

@@ -9,8 +9,8 @@ import {
   MAX_RESPONSE_BYTES,
   PROTOCOL_VERSION,
   parseResponse,
+  readLine,
 } from '../agent/protocol.js'
-import { readLine } from '../agent/server.js'
 import type { Deps } from '../deps.js'
 import { AuthkeepError, type ExitCode as Code, ExitCode } from '../errors.js'
 import type { Profile } from '../profiles/profile.js'

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Deps } from '../deps.js'
 import { AuthkeepError } from '../errors.js'
+import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import {
   CARRIED_ENV,
   CRON_MARK,
@@ -14,7 +15,6 @@ import {
 } from '../keepalive/serviceFiles.js'
 import type { ServicePort } from '../keepalive/servicePort.js'
 import { readState } from '../keepalive/state.js'
-import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from '../stores/atomicFile.js'
 import { liveDaemon } from './keepaliveRun.js'
 
 export interface KeepAliveInstallOptions {

@@ -7,7 +7,7 @@ import { type Config, loadConfig, pickProfile } from '../../profiles/configFile.
 import { claudeConfigDir } from '../../stores/claudeCodeStore.js'
 import { type Diagnosis, diagnose } from '../../usecases/diagnose.js'
 import type { Run } from '../dispatch.js'
-import type { DoctorOptions } from './command.js'
+import type { DoctorOptions } from './options.js'
 import { renderDiagnosis } from './render.js'
 
 /** An invalid config.json stops every command: doctor reports it as a finding, in --json too. */

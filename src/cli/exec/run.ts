@@ -2,7 +2,7 @@ import { AuthkeepError, ExitCode, UsageError } from '../../errors.js'
 import { loadConfig, pickProfileOrAgent } from '../../profiles/configFile.js'
 import { planExec } from '../../usecases/execPlan.js'
 import type { Run } from '../dispatch.js'
-import type { ExecOptions } from './command.js'
+import type { ExecOptions } from './options.js'
 
 export const execRun: Run<ExecOptions> = async (deps, opts) => {
   const profile = pickProfileOrAgent(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'exec')

@@ -3,7 +3,7 @@ import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import { mask } from '../../secret.js'
 import { backupKeyFile, checkKeyText, recogniseKind } from '../../usecases/keys.js'
 import type { Run } from '../dispatch.js'
-import type { KeyAction } from './command.js'
+import type { KeyAction } from './options.js'
 
 export const keyRun: Run<KeyAction> = async (deps, a) => {
   const profile = pickProfile(

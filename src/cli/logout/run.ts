@@ -2,7 +2,7 @@ import { ExitCode } from '../../errors.js'
 import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import { logout, unrevoked } from '../../usecases/logout.js'
 import type { Run } from '../dispatch.js'
-import type { LogoutOptions } from './command.js'
+import type { LogoutOptions } from './options.js'
 
 export const logoutRun: Run<LogoutOptions> = async (deps, opts) => {
   const profile = pickProfile(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'logout')

@@ -13,7 +13,7 @@ import { buildProfile } from '../../usecases/addProfile.js'
 import { checkClientSecret } from '../../usecases/clientSecret.js'
 import { withCredentialLock } from '../../usecases/credentialLock.js'
 import type { Run } from '../dispatch.js'
-import type { ProfileAction } from './command.js'
+import type { ProfileAction } from './options.js'
 
 export const profileRun: Run<ProfileAction> = async (deps, a) => {
   const config = await loadConfig(deps.paths)

@@ -2,7 +2,7 @@ import { ExitCode } from '../../errors.js'
 import { loadConfig, pickProfileOrAgent } from '../../profiles/configFile.js'
 import { getToken } from '../../usecases/getToken.js'
 import type { Run } from '../dispatch.js'
-import type { RefreshOptions } from './command.js'
+import type { RefreshOptions } from './options.js'
 
 export const refreshRun: Run<RefreshOptions> = async (deps, opts) => {
   const profile = pickProfileOrAgent(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'refresh')
