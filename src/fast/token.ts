@@ -1,9 +1,8 @@
 import { isFresh } from '../oauth/tokenResponse.js'
 import { loadConfig, pickProfile } from '../profiles/configFile.js'
 import { resolvePaths } from '../profiles/paths.js'
-import { claudeConfigDir, createClaudeCodeStore } from '../stores/claudeCodeStore.js'
-import { createCredentialStore } from '../stores/credentialStore.js'
-import { usable } from '../usecases/getToken.js'
+import { storeFor } from '../stores/index.js'
+import { usable } from '../stores/usable.js'
 
 /**
  * The profile `authkeep token` was given, when its arguments are ones the fast path understands exactly
@@ -50,11 +49,9 @@ export async function freshToken(
     const home = homeDir(env)
     const paths = resolvePaths(env, home)
     const profile = pickProfile(await loadConfig(paths), args.profile, env, 'token')
-    const store =
-      profile.kind === 'claude-code'
-        ? createClaudeCodeStore({ configDir: claudeConfigDir(profile, env, home), host: '' })
-        : createCredentialStore(paths, keyringOnFullPath)
-    const credential = usable(profile, await store.read(profile.name))
+    // Reads only, so the host fingerprint is never asked for.
+    const store = storeFor(profile, { paths, env, home, host: () => '', keyring: keyringOnFullPath })
+    const credential = usable(profile, await store.read())
     if (!isFresh(credential, new Date(), profile.refreshMarginSeconds)) return undefined
     return credential.accessToken?.reveal()
   } catch {

@@ -135,7 +135,7 @@ export async function uninstallKeepAlive(deps: Deps, port: ServicePort): Promise
     await port.writeCrontab(editCrontab(crontab, undefined))
     notes.push('removed the keep-alive lines from your crontab')
     // cron starts but never stops: the daemon it started at boot is stopped here.
-    const pid = await liveDaemon(await readState(deps.paths).catch(() => undefined))
+    const pid = await liveDaemon(await readState(deps.paths).catch(() => undefined), deps.pid)
     if (pid !== undefined) {
       process.kill(pid, 'SIGTERM')
       notes.push(`stopped the keep-alive daemon (pid ${pid})`)

@@ -55,12 +55,13 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
   // Asked for the keyring only: find out before the person approves anything, not after.
   if (preference === 'keyring')
     await deps
-      .storeFor(profile)
+      .credentialsOf(profile)
       .probeKeyring()
       .catch((err: unknown) => keyringRefused(err, profile.name))
   // What the login will back up and replace, read as the save will read it: a FIFO, a device or another
   // user's file there is refused now, before the person approves anything, rather than after.
-  await readFileIfExists(deps.storeFor(profile).recordFile(profile.name))
+  const file = deps.credentialsOf(profile).file
+  if (file) await readFileIfExists(file)
   const tokens = await obtainTokens(deps, profile, input)
   if (!tokens.refresh_token) {
     io.err(
@@ -77,7 +78,7 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
   const stored = await withCredentialLock(deps, profile, () => save(deps, profile, credential, preference))
   const until = stored.expiresAt ? `; access token valid until ${stored.expiresAt.toISOString()}` : ''
   io.err(
-    `✓ Logged in: profile "${profile.name}"${until}; secrets in ${deps.storeFor(profile).describe(stored)}.\n`,
+    `✓ Logged in: profile "${profile.name}"${until}; secrets in ${deps.credentialsOf(profile).describe(stored)}.\n`,
   )
   return stored
 }
@@ -162,7 +163,7 @@ async function save(
   credential: Credential,
   preference: StorePreference,
 ): Promise<Credential> {
-  const store = deps.storeFor(profile)
+  const store = deps.credentialsOf(profile)
   await backupExisting(deps.paths, store, credential.profile, 'login', deps.clock.now())
   if (preference !== 'file') {
     const inKeyring = { ...credential, secretsIn: 'keyring' as const }

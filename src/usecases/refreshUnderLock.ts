@@ -11,13 +11,19 @@ import { credentialFromTokens, isFresh, tokenSyntaxProblem } from '../oauth/toke
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import type { Credential } from '../stores/credential.js'
+import type { CredentialStore } from '../stores/store.js'
+import { type TokenResult, usable } from '../stores/usable.js'
 import { withClientSecret } from './clientSecret.js'
 import { withCredentialLock } from './credentialLock.js'
-import { type TokenResult, usable } from './getToken.js'
+
+/** The longest a waiter sleeps between looks at the lock when no notice of a write arrives. */
+const POLL_MS = 75
 
 /**
  * The slow path of the refresh protocol: take the credential's lock, re-read, adopt a token a peer
  * refreshed meanwhile, or refresh once and write atomically; the lock is released in every case.
+ * While the lock is busy the waiter watches the credential: a peer's fresh token, as soon as it is
+ * written, is adopted without taking the lock at all.
  */
 export async function refreshUnderLock(
   deps: Deps,
@@ -25,17 +31,68 @@ export async function refreshUnderLock(
   seen: Credential,
   force: boolean,
 ): Promise<TokenResult> {
-  return withCredentialLock(deps, profile, async () => {
-    const current = usable(profile, await deps.storeFor(profile).read(profile.name))
-    const peerRefreshed = current.updatedAt.getTime() !== seen.updatedAt.getTime()
-    if (isFresh(current, deps.clock.now(), profile.refreshMarginSeconds) && (!force || peerRefreshed)) {
-      return { credential: current, source: 'adopted' }
-    }
-    return { credential: await refresh(deps, profile, current), source: 'refreshed' }
-  })
+  const store = deps.credentialsOf(profile)
+  const changes = store.changes()
+  try {
+    return await withCredentialLock(
+      deps,
+      profile,
+      async () => {
+        const current = usable(profile, await store.read())
+        if (
+          isFresh(current, deps.clock.now(), profile.refreshMarginSeconds) &&
+          (!force || refreshedSince(seen, current))
+        ) {
+          return { credential: current, source: 'adopted' as const }
+        }
+        return { credential: await refresh(deps, profile, store, current), source: 'refreshed' as const }
+      },
+      async () => {
+        await changes.next(15 + Math.random() * (POLL_MS - 15))
+        const written = await peerRefresh(deps, profile, store, seen)
+        if (written) throw new Adopted(written)
+      },
+    )
+  } catch (err) {
+    if (err instanceof Adopted) return { credential: err.credential, source: 'adopted' }
+    throw err
+  } finally {
+    changes.close()
+  }
 }
 
-async function refresh(deps: Deps, profile: Profile, current: Credential): Promise<Credential> {
+const refreshedSince = (seen: Credential, current: Credential) =>
+  current.updatedAt.getTime() !== seen.updatedAt.getTime()
+
+/**
+ * A fresh login a peer wrote after `seen`, read without the lock (writes are atomic, so a read sees
+ * the old file or the new one); anything else leaves the waiter waiting, and the lock holder's re-read
+ * reports what is wrong.
+ */
+async function peerRefresh(
+  deps: Deps,
+  profile: Profile,
+  store: CredentialStore,
+  seen: Credential,
+): Promise<Credential | undefined> {
+  const current = await store.read().catch(() => undefined)
+  if (current?.state !== 'active' || !refreshedSince(seen, current)) return undefined
+  return isFresh(current, deps.clock.now(), profile.refreshMarginSeconds) ? current : undefined
+}
+
+/** Ends a wait for the lock: a peer's refresh was adopted. Thrown only while no lock is held. */
+class Adopted extends Error {
+  constructor(readonly credential: Credential) {
+    super("adopted a peer's refresh")
+  }
+}
+
+async function refresh(
+  deps: Deps,
+  profile: Profile,
+  store: CredentialStore,
+  current: Credential,
+): Promise<Credential> {
   const refreshToken = current.refreshToken
   if (!refreshToken) {
     throw new LoginRequiredError(
@@ -44,9 +101,8 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
     )
   }
   // A rotated refresh token that cannot be saved is gone for good: make sure it could be, first.
-  const store = deps.storeFor(profile)
-  const file = store.recordFile(profile.name)
-  await assertRoomFor(file, 2 * ((await stat(file).catch(() => undefined))?.size ?? 0) + 4096)
+  const file = store.file
+  if (file) await assertRoomFor(file, 2 * ((await stat(file).catch(() => undefined))?.size ?? 0) + 4096)
   const config = clientConfig(await withClientSecret(deps, profile))
   const watched = watchTokenAnswers(profile.endpoints.token, config[oidc.customFetch])
   config[oidc.customFetch] = watched.fetch
@@ -85,15 +141,15 @@ async function refresh(deps: Deps, profile: Profile, current: Credential): Promi
         interrupted,
       )
     } catch (err) {
-      if (err instanceof UnreadableAnswer) return keepWhatCanBeKept(deps, profile, current, answers, err)
+      if (err instanceof UnreadableAnswer)
+        return keepWhatCanBeKept(deps, profile, store, current, answers, err)
       const mapped = toAuthkeepError(err, {
         profile: profile.name,
         action: 'refresh the token',
         next: `authkeep refresh --profile ${profile.name}`,
         secrets: sent,
       })
-      if (mapped instanceof LoginRequiredError)
-        await markLoginRequired(deps, profile, current, mapped.message)
+      if (mapped instanceof LoginRequiredError) await markLoginRequired(deps, store, current, mapped.message)
       throw mapped
     }
     for (const note of answers.notes)
@@ -151,6 +207,7 @@ function protocolReason(err: unknown): string {
 async function keepWhatCanBeKept(
   deps: Deps,
   profile: Profile,
+  store: CredentialStore,
   current: Credential,
   answers: TokenAnswers,
   err: UnreadableAnswer,
@@ -161,11 +218,11 @@ async function keepWhatCanBeKept(
   answers.lastOk = undefined
   if (!rotated) {
     const message = `${why}; the refresh token it replaced may be spent, so the login is marked as needing a new one`
-    await markLoginRequired(deps, profile, current, message)
+    await markLoginRequired(deps, store, current, message)
     throw new LoginRequiredError(profile.name, message, err)
   }
   const now = deps.clock.now()
-  await deps.storeFor(profile).write({
+  await store.write({
     ...current,
     accessToken: undefined,
     expiresAt: undefined,
@@ -184,12 +241,11 @@ async function keepWhatCanBeKept(
 /** Keeps the record, so what was there can still be seen and restored; only marks it as needing login. */
 async function markLoginRequired(
   deps: Deps,
-  profile: Profile,
+  store: CredentialStore,
   current: Credential,
   reason: string,
 ): Promise<void> {
-  const store = deps.storeFor(profile)
-  const latest = await store.read(current.profile)
+  const latest = await store.read()
   // A peer that took a stale lock over may have written a good grant meanwhile: never clobber it.
   if (!latest || latest.updatedAt.getTime() !== current.updatedAt.getTime()) return
   const now = deps.clock.now()
