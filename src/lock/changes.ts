@@ -1,4 +1,5 @@
 import { watch } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 
 /** Notices that a credential may have changed; a change between two calls is not lost. */
@@ -54,4 +55,17 @@ export function fileChanges(file: string): Changes {
       return () => {}
     }
   })
+}
+
+/**
+ * Whether another process holds one of these mkdir locks now: one that exists and was touched within
+ * `staleMs` (proper-lockfile touches a held lock every 2 s; Claude Code's go stale after 10 s). Read
+ * only, with no lock library: a reader that sees a refresh under way may wait for its write.
+ */
+export async function lockHeld(lockPaths: string[], now: Date, staleMs = 10_000): Promise<boolean> {
+  for (const path of lockPaths) {
+    const s = await stat(path).catch(() => undefined)
+    if (s && now.getTime() - s.mtimeMs < staleMs) return true
+  }
+  return false
 }

@@ -4,7 +4,7 @@ import { stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as z from 'zod/mini'
 import { linkTarget, readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
-import { fileChanges } from '../lock/changes.js'
+import { fileChanges, lockHeld } from '../lock/changes.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
@@ -69,6 +69,8 @@ export function createClaudeCodeStore({
       return configDir.replace(/\/+$/, '')
     }
   }
+  // The two locks Claude Code itself takes before it refreshes: with them held it waits for us.
+  const locks = () => [join(configDir, '.oauth_refresh.lock'), `${realConfigDir()}.lock`]
   const sidecarFile = join(configDir, SIDECAR)
   const reset = 'authkeep reset --profile claude-code'
 
@@ -96,10 +98,10 @@ export function createClaudeCodeStore({
     file,
     async lock(opts, fn) {
       const { withFileLocks } = await import('../lock/fileLock.js')
-      // The two locks Claude Code itself takes before it refreshes: with them held it waits for us.
-      return withFileLocks([join(configDir, '.oauth_refresh.lock'), `${realConfigDir()}.lock`], opts, fn)
+      return withFileLocks(locks(), opts, fn)
     },
     changes: () => fileChanges(file),
+    refreshing: (now) => lockHeld(locks(), now),
     describe: () => `file ${file} (Claude Code's own)`,
     probeKeyring: async () => {},
     async restoreRaw(content) {

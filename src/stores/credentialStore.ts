@@ -1,7 +1,7 @@
 import { lstat, realpath, stat, unlink } from 'node:fs/promises'
 import { AuthkeepError, ConfigError, UnsafeFileError } from '../errors.js'
 import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
-import { fileChanges } from '../lock/changes.js'
+import { fileChanges, lockHeld } from '../lock/changes.js'
 import { credentialFile, credentialLock, type Paths } from '../profiles/paths.js'
 import { parseJsonFile } from '../validation.js'
 import { fromRecord, recordSchema, secretsOf, secretsSchema, toRecord } from './credential.js'
@@ -26,6 +26,7 @@ export function createCredentialStore(
       return withFileLocks([credentialLock(paths, profile)], opts, fn)
     },
     changes: () => fileChanges(file),
+    refreshing: (now) => lockHeld([credentialLock(paths, profile)], now),
 
     async read() {
       // Checked before it is opened: a link, or someone else's file, is never read.

@@ -54,6 +54,7 @@ export function memoryStore(initial?: Credential): MemoryStore {
         listeners.add(notify)
         return () => listeners.delete(notify)
       }),
+    refreshing: async () => holder !== undefined,
     describe: () => 'memory',
     restoreRaw: async () => {},
     probeKeyring: async () => {},

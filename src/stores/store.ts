@@ -19,6 +19,8 @@ export interface CredentialStore {
   lock<T>(opts: LockOptions, fn: () => Promise<T>): Promise<T>
   /** Wakes a waiter as soon as a peer's write lands, so it can adopt the token without the lock. */
   changes(): Changes
+  /** Whether another process is refreshing this credential now (holds its lock): a hint, read only. */
+  refreshing(now: Date): Promise<boolean>
   /** Where the secrets live, for `status` and `login`. */
   describe(credential: Credential): string
   /** The local file that holds the login (backups, doctor, the room check before a refresh), if any. */
