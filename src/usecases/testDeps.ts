@@ -12,9 +12,10 @@ const unused = (what: string) => () => {
   throw new Error(`this test reached ${what}, which it did not provide`)
 }
 
+/** A key store with nothing in it; storing is not what these tests do. */
 const noKeys: KeyStore = {
   file: unused('the key store'),
-  get: unused('the key store'),
+  get: async () => undefined,
   set: unused('the key store'),
   remove: unused('the key store'),
 }
