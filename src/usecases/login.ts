@@ -75,7 +75,9 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
     host: deps.host,
     secretsIn: 'file',
   })
-  const stored = await withCredentialLock(deps, profile, () => save(deps, profile, credential, preference))
+  const stored = await withCredentialLock(deps, profile, () =>
+    storeLogin(deps, profile, credential, preference),
+  )
   const until = stored.expiresAt ? `; access token valid until ${stored.expiresAt.toISOString()}` : ''
   io.err(
     `✓ Logged in: profile "${profile.name}"${until}; secrets in ${deps.credentialsOf(profile).describe(stored)}.\n`,
@@ -157,7 +159,7 @@ async function refusedGrant(profile: Profile, refused: string, cause: unknown): 
 }
 
 /** Keeps a backup of what the login replaces, then stores in the keyring when it works, else in the file. */
-async function save(
+export async function storeLogin(
   deps: Deps,
   profile: Profile,
   credential: Credential,
