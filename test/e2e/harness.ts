@@ -25,7 +25,26 @@ export interface Sandbox {
   cleanup(): Promise<void>
 }
 
-export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sandbox> {
+/** What sandbox(t) needs of a test's context: somewhere to register its cleanup. */
+interface Cleanups {
+  after(fn: () => Promise<void>): void
+}
+
+/**
+ * sandbox(t) removes itself when the test ends, pass or fail; sandbox() leaves that to its caller
+ * (`cleanup()`), for scripts that are no tests (the bench).
+ */
+export async function sandbox(
+  t?: Cleanups | Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): Promise<Sandbox> {
+  const owner = typeof t?.after === 'function' ? (t as Cleanups) : undefined
+  const sb = await scratch(owner ? extraEnv : { ...(t as Record<string, string> | undefined), ...extraEnv })
+  owner?.after(sb.cleanup)
+  return sb
+}
+
+async function scratch(extraEnv: Record<string, string>): Promise<Sandbox> {
   const dir = await mkdtemp(join(tmpdir(), 'authkeep-e2e-'))
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
