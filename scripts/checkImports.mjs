@@ -13,7 +13,7 @@
  *   2  profiles/: the profile model, built-ins, paths and the config file.
  *   3  stores/, oauth/, ui/: one store per credential kind behind one interface (chosen by
  *      stores/index.ts), the flows and provider quirks over openid-client, terminal ornaments.
- *   4  agent/, handoff/, keepalive/, doctor/, deps.ts: the cross-machine parts and the checks; they
+ *   4  agent/, handoff/, install/, keepalive/, doctor/, deps.ts: the cross-machine parts and the checks; they
  *      get functions (seams), not the use cases.
  *   5  usecases/: plain functions of (deps, input).
  *   6  fast/: the `token` fast path, a separate script.
@@ -41,6 +41,7 @@ const FLOORS = {
   ui: 3,
   agent: 4,
   handoff: 4,
+  install: 4,
   keepalive: 4,
   doctor: 4,
   'deps.ts': 4,

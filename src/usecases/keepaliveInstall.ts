@@ -137,7 +137,7 @@ export async function uninstallKeepAlive(deps: Deps, port: ServicePort): Promise
     // cron starts but never stops: the daemon it started at boot is stopped here.
     const pid = await liveDaemon(await readState(deps.paths).catch(() => undefined), deps.pid)
     if (pid !== undefined) {
-      process.kill(pid, 'SIGTERM')
+      port.stopDaemon(pid)
       notes.push(`stopped the keep-alive daemon (pid ${pid})`)
     }
   }

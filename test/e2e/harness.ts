@@ -78,6 +78,9 @@ export function spawnCli(
 ): Cli {
   const [file, ...lead] = command as [string, ...string[]]
   const child = spawn(file, [...lead, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  // A command done before it read its stdin (`token` served by the fast path) closes the pipe: EPIPE
+  // on our side is no failure of the command, whose exit code and output tell what happened.
+  child.stdin?.on('error', () => {})
   let stdout = ''
   let stderr = ''
   const timer = setTimeout(() => {
