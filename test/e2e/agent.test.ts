@@ -176,13 +176,17 @@ describe('authkeep agent over a local socket', () => {
     }
   })
 
-  test('no agent at AUTHKEEP_AGENT_SOCK: one line naming `authkeep ssh`, exit 6', async (t) => {
-    const remote = await sandbox(t, { AUTHKEEP_AGENT_SOCK: join(laptop.dir, 'agent', 'gone.sock') })
-    for (const args of [['token'], ['exec', '--', 'true']]) {
-      const r = await runCli(args, remote.env)
-      assert.equal(r.code, 6, r.stderr)
-      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
-      assert.match(r.stderr, /authkeep agent is not reachable \(ENOENT\).*; run: authkeep ssh USER@HOST/)
+  test('no agent at AUTHKEEP_AGENT_SOCK: one line naming `authkeep ssh`, exit 6', async () => {
+    const remote = await sandbox({ AUTHKEEP_AGENT_SOCK: join(laptop.dir, 'agent', 'gone.sock') })
+    try {
+      for (const args of [['token'], ['exec', '--', 'true']]) {
+        const r = await runCli(args, remote.env)
+        assert.equal(r.code, 6, r.stderr)
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+        assert.match(r.stderr, /authkeep agent is not reachable \(ENOENT\).*; run: authkeep ssh USER@HOST/)
+      }
+    } finally {
+      await remote.cleanup()
     }
   })
 
@@ -209,7 +213,7 @@ describe('authkeep agent over a local socket', () => {
     }
   })
 
-  test('a socket directory others can write to (like /tmp) is refused with a private directory to use, never a chmod of theirs', async (t) => {
+  test('a socket directory others can write to (like /tmp) is refused with a private directory to use, never a chmod of theirs', async () => {
     const shared = join(laptop.dir, 'shared-tmp')
     await mkdir(shared)
     await chmod(shared, 0o1777)
@@ -226,15 +230,19 @@ describe('authkeep agent over a local socket', () => {
     try {
       await waitForStderr(child, /^export AUTHKEEP_AGENT_SOCK=(\S+)$/m)
       assert.equal((await stat(join(private_, '..'))).mode & 0o777, 0o700)
-      const remote = await sandbox(t, { AUTHKEEP_AGENT_SOCK: private_ })
-      const r = await runCli(['token'], remote.env)
-      assert.equal(r.code, 0, r.stderr)
+      const remote = await sandbox({ AUTHKEEP_AGENT_SOCK: private_ })
+      try {
+        const r = await runCli(['token'], remote.env)
+        assert.equal(r.code, 0, r.stderr)
+      } finally {
+        await remote.cleanup()
+      }
     } finally {
       await stopAgent(child)
     }
   })
 
-  test('--confirm: a "n" is refused, a "y" is served and remembered for that session and profile', async (t) => {
+  test('--confirm: a "n" is refused, a "y" is served and remembered for that session and profile', async () => {
     // A second agent on the same login: both refresh under the same lock.
     const confirming = spawnCli(
       ['agent', '--confirm', '--socket', join(laptop.dir, 'confirm', 'agent.sock')],
@@ -243,47 +251,54 @@ describe('authkeep agent over a local socket', () => {
     )
     try {
       const [, path] = await waitForStderr(confirming, /^export AUTHKEEP_AGENT_SOCK=(\S+)$/m)
-      const remote = await sandbox(t, { AUTHKEEP_AGENT_SOCK: path as string })
-      const denied = spawnCli(['token'], remote.env)
-      denied.stdin?.end()
-      await waitForStderr(
-        confirming,
-        /give an access token for profile "claude-code" to host "[^"]+" via node \(pid \d+\)\? \[y\/N\] $/,
-      )
-      confirming.stdin?.write('n\n')
-      const d = await denied.output
-      assert.equal(d.code, 1, d.stderr)
-      assert.match(d.stderr, /declined/)
+      const remote = await sandbox({ AUTHKEEP_AGENT_SOCK: path as string })
+      try {
+        const denied = spawnCli(['token'], remote.env)
+        denied.stdin?.end()
+        await waitForStderr(
+          confirming,
+          /give an access token for profile "claude-code" to host "[^"]+" via node \(pid \d+\)\? \[y\/N\] $/,
+        )
+        confirming.stdin?.write('n\n')
+        const d = await denied.output
+        assert.equal(d.code, 1, d.stderr)
+        assert.match(d.stderr, /declined/)
 
-      const raw = connect(path as string)
-      const answer = new Promise<string>((resolve) => {
-        let out = ''
-        raw.on('data', (c) => {
-          out += c
+        const raw = connect(path as string)
+        const answer = new Promise<string>((resolve) => {
+          let out = ''
+          raw.on('data', (c) => {
+            out += c
+          })
+          raw.on('close', () => resolve(out))
         })
-        raw.on('close', () => resolve(out))
-      })
-      raw.write('{"v":1,"op":"token","profile":"claude-code","host":"h1"}\n')
-      await waitForStderr(confirming, /to host "h1" via node/)
-      confirming.stdin?.write('y\n')
-      assert.equal((await server.userinfo(JSON.parse(await answer).access_token)).status, 200)
-      const again = JSON.parse(
-        await rawRequest(path as string, '{"v":1,"op":"token","profile":"claude-code","host":"h1"}\n'),
-      )
-      assert.ok(again.access_token, 'the same process and host are not asked twice')
-      assert.equal(confirming.stderrSoFar().match(/to host "h1"/g)?.length, 1)
+        raw.write('{"v":1,"op":"token","profile":"claude-code","host":"h1"}\n')
+        await waitForStderr(confirming, /to host "h1" via node/)
+        confirming.stdin?.write('y\n')
+        assert.equal((await server.userinfo(JSON.parse(await answer).access_token)).status, 200)
+        const again = JSON.parse(
+          await rawRequest(path as string, '{"v":1,"op":"token","profile":"claude-code","host":"h1"}\n'),
+        )
+        assert.ok(again.access_token, 'the same process and host are not asked twice')
+        assert.equal(confirming.stderrSoFar().match(/to host "h1"/g)?.length, 1)
 
-      // A host name is the peer's word: asked about and logged as text, never as terminal commands.
-      const hostile = rawRequest(
-        path as string,
-        `${JSON.stringify({ v: 1, op: 'token', profile: 'claude-code', host: 'h2\u001b]0;owned\u0007\u001b[2J\r\n[y/N] ' })}\n`,
-      )
-      await waitForStderr(confirming, /to host "h2\\x1b\]0;owned\\x07\\x1b\[2J\\x0d\\x0a\[y\/N\] " via node/)
-      confirming.stdin?.write('n\n')
-      assert.equal(JSON.parse(await hostile).error, 'denied')
-      await waitForStderr(confirming, /host="h2\\x1b[^"]*" denied: /)
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach a terminal
-      assert.doesNotMatch(confirming.stderrSoFar(), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+        // A host name is the peer's word: asked about and logged as text, never as terminal commands.
+        const hostile = rawRequest(
+          path as string,
+          `${JSON.stringify({ v: 1, op: 'token', profile: 'claude-code', host: 'h2\u001b]0;owned\u0007\u001b[2J\r\n[y/N] ' })}\n`,
+        )
+        await waitForStderr(
+          confirming,
+          /to host "h2\\x1b\]0;owned\\x07\\x1b\[2J\\x0d\\x0a\[y\/N\] " via node/,
+        )
+        confirming.stdin?.write('n\n')
+        assert.equal(JSON.parse(await hostile).error, 'denied')
+        await waitForStderr(confirming, /host="h2\\x1b[^"]*" denied: /)
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach a terminal
+        assert.doesNotMatch(confirming.stderrSoFar(), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+      } finally {
+        await remote.cleanup()
+      }
     } finally {
       await stopAgent(confirming)
     }
