@@ -20,14 +20,12 @@ export interface StoreContext {
 /** One line per kind of credential: a new kind is one store file and one line here. */
 const KINDS: Record<ProfileKind, (profile: Profile, ctx: StoreContext) => CredentialStore> = {
   oauth: (profile, ctx) => createCredentialStore(ctx.paths, ctx.keyring, profile.name),
-  'claude-code': (profile, ctx) =>
+  'claude-code': (profile, { env, home, host, onWritten }) =>
     createClaudeCodeStore({
-      configDir: claudeConfigDir(profile, ctx.env, ctx.home),
+      configDir: claudeConfigDir(profile, env, home),
       profile: profile.name,
-      host: ctx.host,
-      onWritten:
-        ctx.onWritten &&
-        ((file, content) => ctx.onWritten?.(profile.name, file, content) ?? Promise.resolve()),
+      host,
+      onWritten: onWritten && ((file, content) => onWritten(profile.name, file, content)),
     }),
 }
 

@@ -87,9 +87,11 @@ export async function profilesInUse(deps: Deps, config: Config): Promise<Profile
   const builtin = config.profiles.get(CLAUDE_CODE)
   if (!builtin || configured.includes(builtin)) return configured
   const file = deps.credentialsOf(builtin).file
-  const present = await access(file ?? '').then(
-    () => true,
-    () => false,
-  )
+  const present =
+    file !== undefined &&
+    (await access(file).then(
+      () => true,
+      () => false,
+    ))
   return present || configured.length === 0 ? [builtin, ...configured] : configured
 }
