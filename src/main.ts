@@ -31,6 +31,7 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
   const env = process.env
   const home = homedir()
   const paths = resolvePaths(env, home)
+  const uid = process.getuid?.()
   // Hashing the machine id serves only what writes or compares a record: done on first use.
   let hostId: string | undefined
   const host = () => {
@@ -48,6 +49,7 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
     home,
     host,
     keyring: getKeyring,
+    uid,
     onWritten: (profile: string, file: string, content: string) =>
       keepLastGood(paths, profile, file, content, new Date()),
   }
@@ -78,7 +80,7 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
       return host()
     },
     home,
-    uid: process.getuid?.() ?? -1,
+    uid: uid ?? -1,
     pid: process.pid,
     lockTimeoutMs: Number.isFinite(lockSeconds) && lockSeconds > 0 ? lockSeconds * 1000 : 30_000,
     interrupts,

@@ -78,7 +78,14 @@ export async function freshToken(
     const paths = resolvePaths(env, home)
     const profile = pickProfile(await loadConfig(paths), args.profile, env, 'token')
     // Reads only, so the host fingerprint is never asked for.
-    const store = storeFor(profile, { paths, env, home, host: () => '', keyring: keyringOnFullPath })
+    const store = storeFor(profile, {
+      paths,
+      env,
+      home,
+      host: () => '',
+      keyring: keyringOnFullPath,
+      uid: process.getuid?.(),
+    })
     const credential = usable(profile, await store.read())
     if (isFresh(credential, new Date(), profile.refreshMarginSeconds)) return credential.accessToken?.reveal()
     return await peersToken(store, profile)

@@ -54,7 +54,7 @@ const credential = (over: Partial<Credential> = {}): Credential => ({
 })
 
 test('writes a 0600 record in a 0700 directory and reads it back', async () => {
-  const store = createCredentialStore(paths, () => noKeyring, 'work')
+  const store = createCredentialStore(paths, () => noKeyring, 'work', process.getuid?.())
   await store.write(credential())
   const file = credentialFile(paths, 'work')
   assert.equal((await stat(file)).mode & 0o777, 0o600)
@@ -65,7 +65,7 @@ test('writes a 0600 record in a 0700 directory and reads it back', async () => {
 })
 
 test('fields it does not own survive a rewrite', async () => {
-  const store = createCredentialStore(paths, () => noKeyring, 'work')
+  const store = createCredentialStore(paths, () => noKeyring, 'work', process.getuid?.())
   await store.write(credential())
   const file = credentialFile(paths, 'work')
   const json = JSON.parse(await readFile(file, 'utf8'))
@@ -80,7 +80,7 @@ test('fields it does not own survive a rewrite', async () => {
 
 test('secrets in the keyring stay out of the file', async () => {
   const keyring = memoryKeyring()
-  const store = createCredentialStore(paths, () => keyring, 'work')
+  const store = createCredentialStore(paths, () => keyring, 'work', process.getuid?.())
   await store.write(credential({ secretsIn: 'keyring' }))
   const text = await readFile(credentialFile(paths, 'work'), 'utf8')
   assert.ok(!text.includes('access-token-AAAA'))
@@ -90,7 +90,7 @@ test('secrets in the keyring stay out of the file', async () => {
 })
 
 test('a record others can read is refused with the fix', async () => {
-  const store = createCredentialStore(paths, () => noKeyring, 'work')
+  const store = createCredentialStore(paths, () => noKeyring, 'work', process.getuid?.())
   await store.write(credential())
   await chmod(credentialFile(paths, 'work'), 0o644)
   await assert.rejects(
@@ -101,7 +101,7 @@ test('a record others can read is refused with the fix', async () => {
 })
 
 test('an invalid record names the file and the field', async () => {
-  const store = createCredentialStore(paths, () => noKeyring, 'work')
+  const store = createCredentialStore(paths, () => noKeyring, 'work', process.getuid?.())
   await store.write(credential())
   const file = credentialFile(paths, 'work')
   const json = JSON.parse(await readFile(file, 'utf8'))
@@ -116,7 +116,7 @@ test('an invalid record names the file and the field', async () => {
 
 test('remove deletes the record and the keyring entry', async () => {
   const keyring = memoryKeyring()
-  const store = createCredentialStore(paths, () => keyring, 'work')
+  const store = createCredentialStore(paths, () => keyring, 'work', process.getuid?.())
   await store.write(credential({ secretsIn: 'keyring' }))
   await store.remove('keyring')
   assert.equal(await store.read(), undefined)

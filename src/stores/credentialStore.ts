@@ -13,6 +13,8 @@ export function createCredentialStore(
   paths: Paths,
   keyring: () => Keyring,
   profile: string,
+  /** Whose records these are (the process's uid); undefined where there are no uids. */
+  uid: number | undefined,
 ): CredentialStore {
   const file = credentialFile(paths, profile)
   // logout keeps an unreadable record as a raw-text backup before removing it; a new login follows.
@@ -30,7 +32,7 @@ export function createCredentialStore(
 
     async read() {
       // Checked before it is opened: a link, or someone else's file, is never read.
-      if (!(await assertPrivate(file, profile))) return undefined
+      if (!(await assertPrivate(file, profile, uid))) return undefined
       const text = await readFileIfExists(file, { symlinks: 'refuse' })
       if (text === undefined) return undefined
       const record = parseJsonFile(file, text, recordSchema, relogin)
@@ -88,7 +90,7 @@ export function createCredentialStore(
  * A record others can read, one owned by someone else, or a symbolic link is refused rather than used.
  * False when there is no record.
  */
-async function assertPrivate(file: string, profile: string): Promise<boolean> {
+async function assertPrivate(file: string, profile: string, uid: number | undefined): Promise<boolean> {
   const s = await lstat(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined
     throw new ConfigError(file, `cannot be read (${err.code})`, 'authkeep doctor')
@@ -105,7 +107,6 @@ async function assertPrivate(file: string, profile: string): Promise<boolean> {
       target && regular ? `cp --remove-destination ${target} ${file} && chmod 600 ${file}` : `rm ${file}`,
     )
   }
-  const uid = process.getuid?.()
   if (uid !== undefined && s.uid !== uid) {
     throw new UnsafeFileError(
       file,

@@ -13,13 +13,15 @@ export interface StoreContext {
   /** This machine's fingerprint, hashed on first use. */
   host: () => string
   keyring: () => Keyring
+  /** The process's uid, which owns the records it reads; undefined where there are no uids. */
+  uid: number | undefined
   /** Called with each file written to another CLI's own credential file, to keep the last good one. */
   onWritten?: (profile: string, file: string, content: string) => Promise<void>
 }
 
 /** One line per kind of credential: a new kind is one store file and one line here. */
 const KINDS: Record<ProfileKind, (profile: Profile, ctx: StoreContext) => CredentialStore> = {
-  oauth: (profile, ctx) => createCredentialStore(ctx.paths, ctx.keyring, profile.name),
+  oauth: (profile, ctx) => createCredentialStore(ctx.paths, ctx.keyring, profile.name, ctx.uid),
   'claude-code': (profile, { env, home, host, onWritten }) =>
     createClaudeCodeStore({
       configDir: claudeConfigDir(profile, env, home),
