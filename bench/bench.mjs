@@ -4,7 +4,8 @@
 //   of `authkeep exec -- true` (stored key, no network) against `true`: every case in turn in each round,
 //   so all see the same machine state; medians over the rounds, ratios from those medians;
 // - 64 concurrent `authkeep token` on an expired token against the real local authorization server
-//   (bench/stampede.ts): refreshes seen, failures, wall time against one `authkeep refresh --force`;
+//   (bench/stampede.ts): refreshes seen, failures, wall time against one `authkeep refresh --force`
+//   and against the same 64 processes on a fresh token;
 // - the keep-alive daemon's idle memory and wake-ups with 50 profiles (bench/keepalive.mjs).
 // BENCH_RUNS sets the start-up rounds (default 30); BENCH_QUICK=1 shortens everything (10 rounds,
 // 2 stampede rounds, a short keep-alive window).
@@ -181,6 +182,12 @@ const rows = [
     ms(stampede.burstMs),
     ms(stampede.singleMs),
     ratio(stampede.burstMs, stampede.singleMs),
+  ],
+  [
+    `${stampede.processes} \`authkeep token\` at expiry ÷ ${stampede.processes} \`authkeep token\` on a fresh token (goal ≤ 1.3)`,
+    ms(stampede.burstMs),
+    ms(stampede.freshBurstMs),
+    ratio(stampede.burstMs, stampede.freshBurstMs),
   ],
   [
     `refreshes seen by the server per burst of ${stampede.processes} (expect 1)`,

@@ -7,8 +7,8 @@ import type { Io } from './ports/io.js'
 import type { Prompter } from './ports/prompter.js'
 import type { Paths } from './profiles/paths.js'
 import type { Profile } from './profiles/profile.js'
-import type { CredentialStore } from './stores/credentialStore.js'
 import type { KeyStore } from './stores/keyStore.js'
+import type { CredentialStore } from './stores/store.js'
 
 /** Everything impure a use case may touch, built once in main.ts and replaced by fakes in unit tests. */
 export interface Deps {
@@ -19,8 +19,8 @@ export interface Deps {
   paths: Paths
   browser: Browser
   prompter: Prompter
-  /** The store that holds this profile's credential: authkeep's record, or a client's own file. */
-  storeFor(profile: Profile): CredentialStore
+  /** The store bound to this profile (authkeep's record, or a client's own file), built once per profile. */
+  credentialsOf(profile: Profile): CredentialStore
   runChild: RunChild
   /** How to run this authkeep again (node and the script), for the apiKeyHelper Claude Code calls. */
   self: string[]
@@ -33,6 +33,8 @@ export interface Deps {
   /** The user's home directory and uid, as the process sees them (HOME may be someone else's under sudo). */
   home: string
   uid: number
+  /** This process's id (the keep-alive daemon records it; a live one is not started twice). */
+  pid: number
   lockTimeoutMs: number
   /** Holds off SIGINT/SIGTERM/SIGHUP while a refresh is between its request and its write. */
   interrupts: Interrupts

@@ -4,6 +4,7 @@ import { isSea } from 'node:sea'
 import { buildProgram } from './cli/program.js'
 import type { Deps } from './deps.js'
 import { AuthkeepError, ExitCode } from './errors.js'
+import { fileSystemError } from './files/fileSystemError.js'
 import { setHttpTimeoutSeconds } from './oauth/httpTimeout.js'
 import { systemBrowser } from './ports/browser.js'
 import { systemRunChild } from './ports/child.js'
@@ -14,13 +15,13 @@ import type { Io } from './ports/io.js'
 import { stdinPrompter } from './ports/prompter.js'
 import { printable } from './printable.js'
 import { resolvePaths } from './profiles/paths.js'
+import type { Profile } from './profiles/profile.js'
 import { keepLastGood } from './stores/backups.js'
-import { claudeConfigDir, createClaudeCodeStore } from './stores/claudeCodeStore.js'
-import { createCredentialStore } from './stores/credentialStore.js'
-import { fileSystemError } from './stores/fileSystemError.js'
 import { hostFingerprint } from './stores/hostId.js'
+import { storeFor } from './stores/index.js'
 import { systemKeyring } from './stores/keyring.js'
 import { CLIENT_SECRET_SLOT, createKeyStore } from './stores/keyStore.js'
+import type { CredentialStore } from './stores/store.js'
 import { quoteInput } from './validation.js'
 
 declare const AUTHKEEP_VERSION: string
@@ -30,6 +31,7 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
   const env = process.env
   const home = homedir()
   const paths = resolvePaths(env, home)
+  const uid = process.getuid?.()
   // Hashing the machine id serves only what writes or compares a record: done on first use.
   let hostId: string | undefined
   const host = () => {
@@ -41,7 +43,18 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
     keyring ??= systemKeyring()
     return keyring
   }
-  const authkeepStore = createCredentialStore(paths, getKeyring)
+  const storeContext = {
+    paths,
+    env,
+    home,
+    host,
+    keyring: getKeyring,
+    uid,
+    onWritten: (profile: string, file: string, content: string) =>
+      keepLastGood(paths, profile, file, content, new Date()),
+  }
+  // One store per profile for the whole command: a `token` call reads, locks and writes through the same one.
+  const stores = new WeakMap<Profile, CredentialStore>()
   const lockSeconds = Number(env.AUTHKEEP_LOCK_TIMEOUT)
   const httpSeconds = Number(env.AUTHKEEP_HTTP_TIMEOUT)
   if (Number.isFinite(httpSeconds) && httpSeconds > 0) setHttpTimeoutSeconds(httpSeconds)
@@ -53,14 +66,11 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
     paths,
     browser: systemBrowser(env),
     prompter: stdinPrompter(io, rerun),
-    storeFor: (profile) =>
-      profile.kind === 'claude-code'
-        ? createClaudeCodeStore({
-            configDir: claudeConfigDir(profile, env, home),
-            host: host(),
-            onWritten: (file, content) => keepLastGood(paths, profile.name, file, content, new Date()),
-          })
-        : authkeepStore,
+    credentialsOf: (profile) => {
+      const store = stores.get(profile) ?? storeFor(profile, storeContext)
+      stores.set(profile, store)
+      return store
+    },
     keys: createKeyStore(paths, getKeyring),
     clientSecrets: createKeyStore(paths, getKeyring, CLIENT_SECRET_SLOT),
     runChild: systemRunChild,
@@ -70,7 +80,8 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
       return host()
     },
     home,
-    uid: process.getuid?.() ?? -1,
+    uid: uid ?? -1,
+    pid: process.pid,
     lockTimeoutMs: Number.isFinite(lockSeconds) && lockSeconds > 0 ? lockSeconds * 1000 : 30_000,
     interrupts,
   }

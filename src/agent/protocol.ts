@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import * as z from 'zod/mini'
 import { tokenSyntaxProblem } from '../oauth/tokenResponse.js'
 import { printable } from '../printable.js'
@@ -126,4 +127,40 @@ function fail(error: AgentErrorCode, description: string): Parsed {
 
 export function isError(r: AgentResponse): r is AgentError {
   return 'error' in r
+}
+
+export type Line = { ok: true; text: string } | { ok: false; why: string }
+
+/** One newline-terminated line, at most `max` bytes, within `timeoutMs`. */
+export function readLine(socket: Socket, max: number, timeoutMs: number): Promise<Line> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const finish = (line: Line) => {
+      clearTimeout(timer)
+      socket.off('data', onData)
+      socket.off('end', onEnd)
+      socket.off('close', onEnd)
+      resolve(line)
+    }
+    const onData = (chunk: Buffer) => {
+      const nl = chunk.indexOf(0x0a)
+      const part = nl === -1 ? chunk : chunk.subarray(0, nl)
+      size += part.length
+      if (size > max) return finish({ ok: false, why: `line longer than ${max} bytes` })
+      chunks.push(part)
+      if (nl !== -1) finish({ ok: true, text: Buffer.concat(chunks).toString('utf8') })
+    }
+    const onEnd = () => finish({ ok: false, why: 'the connection ended before a complete line' })
+    const timer = setTimeout(
+      () => finish({ ok: false, why: `no complete line within ${timeoutMs} ms` }),
+      timeoutMs,
+    )
+    socket.on('data', onData)
+    socket.on('end', onEnd)
+    socket.on('close', onEnd)
+    // Handing the socket to a child's stdio (the peer check) pauses it explicitly, and an explicitly
+    // paused stream does not start flowing when a 'data' listener is added.
+    socket.resume()
+  })
 }

@@ -1,4 +1,3 @@
-import type { Deps } from '../deps.js'
 import type { Profile } from '../profiles/profile.js'
 
 export type Severity = 'ok' | 'info' | 'warning' | 'error'
@@ -32,8 +31,11 @@ export interface DoctorContext {
   configDir: string | undefined
   credentialFile: string
   online: boolean
-  /** For the --online checks that refresh under the lock, through the same protocol as `token`. */
-  deps: Deps | undefined
+  /**
+   * For the --online checks: one forced refresh through the same protocol as `token` (lock, re-read,
+   * adopt or refresh, write back), so a peer's refresh is adopted, never raced.
+   */
+  refreshNow: (() => Promise<void>) | undefined
 }
 
 export interface Check {

@@ -139,3 +139,25 @@ test("claude-code: serves a fresh token from Claude's own file, and leaves a due
   await utimes(join(claude, '.credentials.json'), anHourAgo, anHourAgo)
   assert.equal(await freshToken(['token'], e), undefined)
 })
+
+test("a due token while a peer holds the refresh lock: the peer's write is awaited and served", async () => {
+  await config()
+  const due = {
+    obtained_at: new Date(Date.now() - HOUR).toISOString(),
+    expires_at: new Date(Date.now() + 30_000).toISOString(),
+  }
+  await record(due)
+  const lock = join(dir, 'state', 'credentials', 'work.lock')
+  await mkdir(lock)
+  const waiting = freshToken(['token', '--profile', 'work'], env)
+  await new Promise((r) => setTimeout(r, 150))
+  await record({ access_token: 'peer-refreshed-token-0123456789' })
+  assert.equal(await waiting, 'peer-refreshed-token-0123456789')
+
+  // The peer let go without writing: the full CLI takes over (and would refresh or report).
+  await record(due)
+  const abandoned = freshToken(['token', '--profile', 'work'], env)
+  await new Promise((r) => setTimeout(r, 150))
+  await rm(lock, { recursive: true })
+  assert.equal(await abandoned, undefined)
+})

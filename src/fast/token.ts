@@ -1,9 +1,10 @@
 import { isFresh } from '../oauth/tokenResponse.js'
 import { loadConfig, pickProfile } from '../profiles/configFile.js'
 import { resolvePaths } from '../profiles/paths.js'
-import { claudeConfigDir, createClaudeCodeStore } from '../stores/claudeCodeStore.js'
-import { createCredentialStore } from '../stores/credentialStore.js'
-import { usable } from '../usecases/getToken.js'
+import type { Profile } from '../profiles/profile.js'
+import { storeFor } from '../stores/index.js'
+import type { CredentialStore } from '../stores/store.js'
+import { usable } from '../stores/usable.js'
 
 /**
  * The profile `authkeep token` was given, when its arguments are ones the fast path understands exactly
@@ -33,9 +34,35 @@ const keyringOnFullPath = (): never => {
   throw new Error('secrets in the keyring are read by the full command')
 }
 
+/** How long a reader waits for a peer's refresh; the refresh itself is bounded by its HTTP timeout. */
+const PEER_WAIT_MS = 10_000
+
 /**
- * `authkeep token` when the stored access token is fresh: the same config and record validation and the
- * same freshness rule as the full command, without commander, the ports or the host fingerprint.
+ * A token due for refresh while another process refreshes it (holds its lock, as in a stampede of
+ * `token` calls or Claude Code refreshing): its write is awaited and served, so the waiters never start
+ * the CLI. Undefined when nobody refreshes, or the wait ends without a fresh token: the CLI decides.
+ */
+async function peersToken(store: CredentialStore, profile: Profile): Promise<string | undefined> {
+  if (!(await store.refreshing(new Date()))) return undefined
+  const changes = store.changes()
+  try {
+    const until = Date.now() + PEER_WAIT_MS
+    while (Date.now() < until) {
+      await changes.next(Math.min(100, until - Date.now()))
+      const c = usable(profile, await store.read())
+      if (isFresh(c, new Date(), profile.refreshMarginSeconds)) return c.accessToken?.reveal()
+      if (!(await store.refreshing(new Date()))) return undefined
+    }
+    return undefined
+  } finally {
+    changes.close()
+  }
+}
+
+/**
+ * `authkeep token` when the stored access token is fresh, or becomes fresh by a peer's refresh under way:
+ * the same config and record validation and the same freshness rule as the full command, without
+ * commander, the ports or the host fingerprint.
  * Returns the token to print, or undefined when the full command must run instead: a refresh is due,
  * a token agent is forwarded, the secrets are in the keyring, or anything at all went wrong (the full
  * command then reports it in its own words). Reads only; never writes.
@@ -50,13 +77,18 @@ export async function freshToken(
     const home = homeDir(env)
     const paths = resolvePaths(env, home)
     const profile = pickProfile(await loadConfig(paths), args.profile, env, 'token')
-    const store =
-      profile.kind === 'claude-code'
-        ? createClaudeCodeStore({ configDir: claudeConfigDir(profile, env, home), host: '' })
-        : createCredentialStore(paths, keyringOnFullPath)
-    const credential = usable(profile, await store.read(profile.name))
-    if (!isFresh(credential, new Date(), profile.refreshMarginSeconds)) return undefined
-    return credential.accessToken?.reveal()
+    // Reads only, so the host fingerprint is never asked for.
+    const store = storeFor(profile, {
+      paths,
+      env,
+      home,
+      host: () => '',
+      keyring: keyringOnFullPath,
+      uid: process.getuid?.(),
+    })
+    const credential = usable(profile, await store.read())
+    if (isFresh(credential, new Date(), profile.refreshMarginSeconds)) return credential.accessToken?.reveal()
+    return await peersToken(store, profile)
   } catch {
     return undefined
   }

@@ -1,19 +1,28 @@
-import type { Deps } from '../deps.js'
 import { AuthkeepError, LoginRequiredError } from '../errors.js'
 import { describeFailure } from '../oauth/protocolErrors.js'
+import type { Clock } from '../ports/clock.js'
 import type { Profile } from '../profiles/profile.js'
 import { mask } from '../secret.js'
 import type { Credential } from '../stores/credential.js'
+import type { TokenResult } from '../stores/usable.js'
 import type { Log } from './log.js'
 import type { Notifier } from './notify.js'
 import { type Backoff, backoffDelay, loginEndsAt, refreshDeadline } from './schedule.js'
-import {
-  emptyProfileState,
-  type KeepaliveState,
-  type ProfileState,
-  type WarningReason,
-  writeState,
-} from './state.js'
+import { emptyProfileState, type KeepaliveState, type ProfileState, type WarningReason } from './state.js'
+
+/** What the daemon does to the world: functions, so a test drives it with a fake clock and store. */
+export interface KeepAlivePorts {
+  clock: Clock
+  /** This process, written into the state file. */
+  pid: number
+  read(profile: Profile): Promise<Credential | undefined>
+  /**
+   * The refresh protocol under the credential's lock, for the version `seen`: a newer one a peer wrote
+   * (Claude Code, `authkeep token`, another daemon) is adopted, not refreshed again.
+   */
+  refresh(profile: Profile, seen: Credential): Promise<TokenResult>
+  saveState(state: KeepaliveState): Promise<void>
+}
 
 export interface KeepAliveOptions {
   warnDays: number
@@ -56,7 +65,7 @@ interface Entry {
  * warnings, writes the state file, and re-arms. No polling: between deadlines the process sleeps.
  */
 export class KeepAlive {
-  readonly #deps: Deps
+  readonly #ports: KeepAlivePorts
   readonly #opts: KeepAliveOptions
   readonly #loadProfiles: () => Promise<Profile[]>
   readonly #log: Log
@@ -69,19 +78,19 @@ export class KeepAlive {
   #stopped = false
 
   constructor(
-    deps: Deps,
+    ports: KeepAlivePorts,
     opts: KeepAliveOptions,
     loadProfiles: () => Promise<Profile[]>,
     log: Log,
     previous: KeepaliveState | undefined,
   ) {
-    this.#deps = deps
+    this.#ports = ports
     this.#opts = opts
     this.#loadProfiles = loadProfiles
     this.#log = log
-    const now = deps.clock.now().toISOString()
+    const now = ports.clock.now().toISOString()
     this.#daemon = {
-      pid: process.pid,
+      pid: ports.pid,
       started_at: now,
       heartbeat_at: now,
       stopped_at: null,
@@ -124,7 +133,7 @@ export class KeepAlive {
     this.#stopped = true
     clearTimeout(this.#timer)
     await this.#cycle
-    this.#daemon.stopped_at = this.#deps.clock.now().toISOString()
+    this.#daemon.stopped_at = this.#ports.clock.now().toISOString()
     await this.#save()
   }
 
@@ -134,7 +143,7 @@ export class KeepAlive {
   }
 
   async #runCycle(once: boolean): Promise<void> {
-    this.#daemon.heartbeat_at = this.#deps.clock.now().toISOString()
+    this.#daemon.heartbeat_at = this.#ports.clock.now().toISOString()
     try {
       this.#sync(await this.#loadProfiles())
     } catch (err) {
@@ -176,12 +185,12 @@ export class KeepAlive {
     const name = e.profile.name
     let c: Credential | undefined
     try {
-      c = await this.#deps.storeFor(e.profile).read(name)
+      c = await this.#ports.read(e.profile)
     } catch (err) {
       await this.#failed(e, err, undefined, 'unreadable')
       return
     }
-    const now = this.#deps.clock.now().getTime()
+    const now = this.#ports.clock.now().getTime()
     const st = e.st
     if (!c) {
       Object.assign(st, { state: 'logged_out', next_refresh_at: null, access_token_expires_at: null })
@@ -227,12 +236,10 @@ export class KeepAlive {
     const name = e.profile.name
     const st = e.st
     try {
-      // `seen` is the version this deadline was computed from: under the lock, a newer one written
-      // by a peer (Claude Code, `authkeep token`, another daemon) is adopted, not refreshed again.
-      const { refreshUnderLock } = await import('../usecases/refreshUnderLock.js')
-      const r = await refreshUnderLock(this.#deps, e.profile, seen, true)
+      // `seen` is the version this deadline was computed from.
+      const r = await this.#ports.refresh(e.profile, seen)
       const c = r.credential
-      const now = this.#deps.clock.now()
+      const now = this.#ports.clock.now()
       if (r.source === 'refreshed') st.last_refresh_at = now.toISOString()
       this.#recovered(e)
       this.#describe(st, c)
@@ -254,7 +261,7 @@ export class KeepAlive {
         st.state = 'login_required'
         st.next_refresh_at = null
         st.last_error = scrub(err.message, seen)
-        st.last_error_at = this.#deps.clock.now().toISOString()
+        st.last_error_at = this.#ports.clock.now().toISOString()
         this.#clearWarnings(e, ['refresh_failing'])
         this.#log('login_required', { profile: name, error: st.last_error, next: err.next })
         await this.#warn(e, 'login_required', st.last_error)
@@ -271,7 +278,7 @@ export class KeepAlive {
     state: 'retrying' | 'unreadable',
   ): Promise<void> {
     const st = e.st
-    const now = this.#deps.clock.now().getTime()
+    const now = this.#ports.clock.now().getTime()
     st.consecutive_failures += 1
     const failure = describeFailure((err as { cause?: unknown })?.cause ?? err) ?? describeFailure(err)
     const delay = backoffDelay(
@@ -340,7 +347,7 @@ export class KeepAlive {
     const warning = {
       reason,
       detail,
-      since: this.#deps.clock.now().toISOString(),
+      since: this.#ports.clock.now().toISOString(),
       notified_at: null as string | null,
       notify_exit: null as number | null,
     }
@@ -348,7 +355,7 @@ export class KeepAlive {
     this.#log('warning', { profile: e.profile.name, reason, detail })
     if (!this.#opts.notify) return
     // Recorded before it runs: a crash mid-notice must not notify twice.
-    warning.notified_at = this.#deps.clock.now().toISOString()
+    warning.notified_at = this.#ports.clock.now().toISOString()
     await this.#save()
     const code = await this.#opts.notify({ profile: e.profile.name, reason, detail })
     warning.notify_exit = code
@@ -366,7 +373,7 @@ export class KeepAlive {
   #arm(): void {
     if (this.#stopped) return
     clearTimeout(this.#timer)
-    const now = this.#deps.clock.now().getTime()
+    const now = this.#ports.clock.now().getTime()
     let at = now + this.#opts.maxSleepMs
     let why: string | undefined
     for (const e of this.#entries.values()) {
@@ -382,7 +389,7 @@ export class KeepAlive {
   async #save(): Promise<void> {
     const profiles = Object.fromEntries([...this.#entries].map(([name, e]) => [name, e.st]))
     try {
-      await writeState(this.#deps.paths, { version: 1, daemon: this.#daemon, profiles })
+      await this.#ports.saveState({ version: 1, daemon: this.#daemon, profiles })
     } catch (err) {
       this.#log('state_write_failed', { error: messageOf(err) })
     }

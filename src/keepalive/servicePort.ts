@@ -16,6 +16,8 @@ export interface ServicePort {
   /** The current crontab ('' when there is none); undefined when crontab is not installed. */
   readCrontab(): Promise<string | undefined>
   writeCrontab(text: string): Promise<void>
+  /** Asks a daemon cron started to stop (SIGTERM): cron starts, but never stops. */
+  stopDaemon(pid: number): void
 }
 
 function run(command: string, args: string[], input?: string): Promise<CommandResult> {
@@ -52,5 +54,6 @@ export function systemServicePort(): ServicePort {
       const r = await run('crontab', ['-'], text)
       if (r.code !== 0) throw new Error(`crontab - failed: ${r.stderr.trim()}`)
     },
+    stopDaemon: (pid) => process.kill(pid, 'SIGTERM'),
   }
 }

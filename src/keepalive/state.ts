@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import * as z from 'zod/mini'
+import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import type { Paths } from '../profiles/paths.js'
-import { readFileIfExists, writeFileAtomic } from '../stores/atomicFile.js'
 import { parseJsonFile } from '../validation.js'
 
 export type WarningReason = 'login_required' | 'login_ending' | 'refresh_failing'

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path'
 import lockfile from 'proper-lockfile'
-import { ensurePrivateDir } from '../stores/atomicFile.js'
+import { ensurePrivateDir } from '../files/atomicFile.js'
 
 export interface LockOptions {
   /** How long to wait for another holder before giving up. */
@@ -8,6 +8,11 @@ export interface LockOptions {
   /** A lock not refreshed for this long belongs to a crashed process and is taken over (Claude Code uses 10 s). */
   staleMs?: number
   signal?: AbortSignal
+  /**
+   * Called each time a lock was busy, instead of the short randomised sleep: a waiter may wait for the
+   * record to change here and stop waiting by throwing (nothing is held at that moment).
+   */
+  whileWaiting?: () => Promise<void>
 }
 
 export class LockBusyError extends Error {
@@ -69,7 +74,7 @@ export async function withFileLocks<T>(
     const waited = Date.now() - started
     if (waited >= opts.timeoutMs) throw new LockBusyError(busy, waited)
     opts.signal?.throwIfAborted()
-    await sleep(15 + Math.random() * 60)
+    await (opts.whileWaiting?.() ?? sleep(15 + Math.random() * 60))
   }
   try {
     return await fn()

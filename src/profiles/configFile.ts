@@ -1,6 +1,6 @@
 import * as z from 'zod/mini'
 import { ConfigError, UsageError } from '../errors.js'
-import { readFileIfExists, writeFileAtomic } from '../stores/atomicFile.js'
+import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import { parseJson, quoteInput, validate } from '../validation.js'
 import { CLAUDE_CODE, CLAUDE_CODE_DEFAULTS } from './claudeCode.js'
 import type { Paths } from './paths.js'

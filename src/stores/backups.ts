@@ -2,11 +2,11 @@ import { readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import * as z from 'zod/mini'
 import { ConfigError, UnsafeFileError } from '../errors.js'
+import { MAX_FILE_BYTES, readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import type { Paths } from '../profiles/paths.js'
 import { parseJsonFile, quoteInput } from '../validation.js'
-import { MAX_FILE_BYTES, readFileIfExists, writeFileAtomic } from './atomicFile.js'
 import { type Credential, secretsOf, secretsSchema } from './credential.js'
-import type { CredentialStore } from './credentialStore.js'
+import type { CredentialStore } from './store.js'
 
 export type BackupReason = 'login' | 'logout' | 'reset' | 'restore' | 'profile-remove' | 'last-good'
 
@@ -46,11 +46,13 @@ export async function backupExisting(
   reason: BackupReason,
   now: Date,
 ): Promise<BackupResult> {
-  const file = store.recordFile(profile)
-  const content = await readFileIfExists(file)
-  if (content === undefined) return { credential: undefined, unread: undefined, backup: undefined }
+  // A store with no local file (a remote one) keeps its own history.
+  const file = store.file
+  const content = file === undefined ? undefined : await readFileIfExists(file)
+  if (file === undefined || content === undefined)
+    return { credential: undefined, unread: undefined, backup: undefined }
   let unread: BackupResult['unread']
-  const credential = await store.read(profile).catch((err: Error) => {
+  const credential = await store.read().catch((err: Error) => {
     unread = {
       why: err instanceof ConfigError ? err.detail : err.message,
       unsafe: err instanceof UnsafeFileError,

@@ -54,9 +54,9 @@ async function check([content, sidecar]: [
   await chmod(file, 0o600)
   if (sidecar === undefined) await rm(join(configDir, SIDECAR), { force: true })
   else await writeFile(join(configDir, SIDECAR), sidecar, { mode: 0o600 })
-  const store = createClaudeCodeStore({ configDir, host: 'here' })
+  const store = createClaudeCodeStore({ configDir, host: () => 'here' })
   await readsOrRejectsCleanly(root, file, async () => {
-    const c = await store.read('claude-code')
+    const c = await store.read()
     if (c) {
       for (const k of ['expiresAt', 'refreshExpiresAt', 'obtainedAt', 'updatedAt'] as const)
         assertDate(c[k], k)

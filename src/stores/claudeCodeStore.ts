@@ -3,12 +3,13 @@ import { realpathSync } from 'node:fs'
 import { stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as z from 'zod/mini'
+import { linkTarget, readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
+import { fileChanges, lockHeld } from '../lock/changes.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
-import { linkTarget, readFileIfExists, writeFileAtomic } from './atomicFile.js'
 import type { Credential } from './credential.js'
-import type { CredentialStore } from './credentialStore.js'
+import type { CredentialStore } from './store.js'
 
 /** $CLAUDE_CONFIG_DIR, else ~/.claude: where Claude Code keeps `.credentials.json`. */
 export function claudeConfigDir(profile: Profile, env: NodeJS.ProcessEnv, home: string): string {
@@ -41,7 +42,10 @@ export const fingerprint = (secret: string) => createHash('sha256').update(secre
 
 export interface ClaudeCodeStoreOptions {
   configDir: string
-  host: string
+  /** The profile name the credential is read as. */
+  profile?: string
+  /** This machine's fingerprint, asked for only when a login is written or was written elsewhere. */
+  host: () => string
   /** Called with each credential file authkeep writes, to keep the last good one. */
   onWritten?: (file: string, content: string) => Promise<void>
 }
@@ -52,17 +56,21 @@ export interface ClaudeCodeStoreOptions {
  */
 export function createClaudeCodeStore({
   configDir,
+  profile = 'claude-code',
   host,
   onWritten,
 }: ClaudeCodeStoreOptions): CredentialStore {
   const file = join(configDir, '.credentials.json')
-  const realConfigDir = (() => {
+  // Claude Code names its directory lock after the resolved path; resolved only when a lock is taken.
+  const realConfigDir = () => {
     try {
       return realpathSync(configDir)
     } catch {
       return configDir.replace(/\/+$/, '')
     }
-  })()
+  }
+  // The two locks Claude Code itself takes before it refreshes: with them held it waits for us.
+  const locks = () => [join(configDir, '.oauth_refresh.lock'), `${realConfigDir()}.lock`]
   const sidecarFile = join(configDir, SIDECAR)
   const reset = 'authkeep reset --profile claude-code'
 
@@ -87,16 +95,20 @@ export function createClaudeCodeStore({
   }
 
   return {
-    recordFile: () => file,
-    // The two locks Claude Code itself takes before it refreshes: with them held it waits for us.
-    locks: () => [join(configDir, '.oauth_refresh.lock'), `${realConfigDir}.lock`],
+    file,
+    async lock(opts, fn) {
+      const { withFileLocks } = await import('../lock/fileLock.js')
+      return withFileLocks(locks(), opts, fn)
+    },
+    changes: () => fileChanges(file),
+    refreshing: (now) => lockHeld(locks(), now),
     describe: () => `file ${file} (Claude Code's own)`,
     probeKeyring: async () => {},
-    async restoreRaw(_profile, content) {
+    async restoreRaw(content) {
       await writeFileAtomic(await linkTarget(file), content)
     },
 
-    async read(profile) {
+    async read() {
       const raw = await readRaw()
       const o = raw?.claudeAiOauth
       if (!raw || !o) return undefined
@@ -131,7 +143,7 @@ export function createClaudeCodeStore({
         // Claude's file has no issue time; its modification time is when the tokens were written.
         obtainedAt: mtime,
         updatedAt: mtime,
-        host: ours ? sidecar.host : host,
+        host: ours ? sidecar.host : host(),
         secretsIn: 'file',
         extra: {},
       } satisfies Credential
@@ -143,7 +155,7 @@ export function createClaudeCodeStore({
       const refresh = c.refreshToken?.reveal() ?? ''
       await writeFileAtomic(
         sidecarFile,
-        `${JSON.stringify({ host, refresh_token_sha256: fingerprint(refresh), state: c.state, state_reason: c.stateReason })}\n`,
+        `${JSON.stringify({ host: host(), refresh_token_sha256: fingerprint(refresh), state: c.state, state_reason: c.stateReason })}\n`,
       )
       // A login that needs renewing is only marked: Claude's file keeps what it had, for a backup to show.
       if (c.state === 'login_required') return

@@ -60,10 +60,10 @@ function assertCredential(c: Credential): void {
 async function check([content, blob]: [string | Uint8Array, string | null]): Promise<void> {
   await writeFile(file, content)
   await chmod(file, 0o600)
-  const store = createCredentialStore(paths, () => readOnlyKeyring(blob))
+  const store = createCredentialStore(paths, () => readOnlyKeyring(blob), 'work', process.getuid?.())
   const where = (err: Error) => (err.message.includes('keyring') ? 'keyring authkeep/work' : file)
   await readsOrRejectsCleanly(dir, where, async () => {
-    const c = await store.read('work')
+    const c = await store.read()
     if (c) assertCredential(c)
   })
 }
@@ -89,8 +89,8 @@ test('the keyring half of a record: read or a one-line error naming the keyring 
 
 test('ConfigError is what a broken record raises', async () => {
   await writeFile(file, '{"version":2}', { mode: 0o600 })
-  await createCredentialStore(paths, () => readOnlyKeyring(null))
-    .read('work')
+  await createCredentialStore(paths, () => readOnlyKeyring(null), 'work', process.getuid?.())
+    .read()
     .then(
       () => assert.fail('a record of version 2 was accepted'),
       (err) => assert.ok(err instanceof ConfigError),

@@ -54,23 +54,23 @@ const credential = (over: Partial<Credential> = {}): Credential => ({
 })
 
 test('writes a 0600 record in a 0700 directory and reads it back', async () => {
-  const store = createCredentialStore(paths, () => noKeyring)
+  const store = createCredentialStore(paths, () => noKeyring, 'work', process.getuid?.())
   await store.write(credential())
   const file = credentialFile(paths, 'work')
   assert.equal((await stat(file)).mode & 0o777, 0o600)
   assert.equal((await stat(paths.credentialsDir)).mode & 0o777, 0o700)
-  const back = await store.read('work')
+  const back = await store.read()
   assert.equal(back?.accessToken?.reveal(), 'access-token-AAAAAAAAAAAA')
   assert.equal(back?.expiresAt?.toISOString(), '2030-01-01T00:00:00.000Z')
 })
 
 test('fields it does not own survive a rewrite', async () => {
-  const store = createCredentialStore(paths, () => noKeyring)
+  const store = createCredentialStore(paths, () => noKeyring, 'work', process.getuid?.())
   await store.write(credential())
   const file = credentialFile(paths, 'work')
   const json = JSON.parse(await readFile(file, 'utf8'))
   await writeFile(file, JSON.stringify({ ...json, added_by_someone: { keep: true } }), { mode: 0o600 })
-  const c = await store.read('work')
+  const c = await store.read()
   assert.ok(c)
   await store.write({ ...c, accessToken: new Secret('access-token-BBBBBBBBBBBB') })
   const after = JSON.parse(await readFile(file, 'utf8'))
@@ -80,45 +80,45 @@ test('fields it does not own survive a rewrite', async () => {
 
 test('secrets in the keyring stay out of the file', async () => {
   const keyring = memoryKeyring()
-  const store = createCredentialStore(paths, () => keyring)
+  const store = createCredentialStore(paths, () => keyring, 'work', process.getuid?.())
   await store.write(credential({ secretsIn: 'keyring' }))
   const text = await readFile(credentialFile(paths, 'work'), 'utf8')
   assert.ok(!text.includes('access-token-AAAA'))
   assert.ok(keyring.entries.get('work')?.includes('refresh-token-RRRR'))
-  assert.equal((await store.read('work'))?.refreshToken?.reveal(), 'refresh-token-RRRRRRRRRRRR')
+  assert.equal((await store.read())?.refreshToken?.reveal(), 'refresh-token-RRRRRRRRRRRR')
   assert.match(store.describe(credential({ secretsIn: 'keyring' })), /keyring \(authkeep\/work\)/)
 })
 
 test('a record others can read is refused with the fix', async () => {
-  const store = createCredentialStore(paths, () => noKeyring)
+  const store = createCredentialStore(paths, () => noKeyring, 'work', process.getuid?.())
   await store.write(credential())
   await chmod(credentialFile(paths, 'work'), 0o644)
   await assert.rejects(
-    store.read('work'),
+    store.read(),
     (e: ConfigError) =>
       /readable by other users/.test(e.message) && e.next === `chmod 600 ${credentialFile(paths, 'work')}`,
   )
 })
 
 test('an invalid record names the file and the field', async () => {
-  const store = createCredentialStore(paths, () => noKeyring)
+  const store = createCredentialStore(paths, () => noKeyring, 'work', process.getuid?.())
   await store.write(credential())
   const file = credentialFile(paths, 'work')
   const json = JSON.parse(await readFile(file, 'utf8'))
   await writeFile(file, JSON.stringify({ ...json, expires_at: 'tomorrow' }), { mode: 0o600 })
   await assert.rejects(
-    store.read('work'),
+    store.read(),
     (e: ConfigError) => e.message.startsWith(file) && /"expires_at"/.test(e.message),
   )
   await writeFile(file, '{"version":1', { mode: 0o600 })
-  await assert.rejects(store.read('work'), /not valid JSON/)
+  await assert.rejects(store.read(), /not valid JSON/)
 })
 
 test('remove deletes the record and the keyring entry', async () => {
   const keyring = memoryKeyring()
-  const store = createCredentialStore(paths, () => keyring)
+  const store = createCredentialStore(paths, () => keyring, 'work', process.getuid?.())
   await store.write(credential({ secretsIn: 'keyring' }))
-  await store.remove('work', 'keyring')
-  assert.equal(await store.read('work'), undefined)
+  await store.remove('keyring')
+  assert.equal(await store.read(), undefined)
   assert.equal(keyring.entries.size, 0)
 })

@@ -1,54 +1,41 @@
 import { lstat, realpath, stat, unlink } from 'node:fs/promises'
 import { AuthkeepError, ConfigError, UnsafeFileError } from '../errors.js'
+import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
+import { fileChanges, lockHeld } from '../lock/changes.js'
 import { credentialFile, credentialLock, type Paths } from '../profiles/paths.js'
 import { parseJsonFile } from '../validation.js'
-import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
-import {
-  type Credential,
-  fromRecord,
-  recordSchema,
-  type SecretsJson,
-  type SecretsLocation,
-  secretsOf,
-  secretsSchema,
-  toRecord,
-} from './credential.js'
+import { fromRecord, recordSchema, secretsOf, secretsSchema, toRecord } from './credential.js'
 import { KEYRING_SERVICE, type Keyring } from './keyring.js'
-
-export interface CredentialStore {
-  read(profile: string): Promise<Credential | undefined>
-  /** Writes atomically; where the secrets go follows `credential.secretsIn`. */
-  write(credential: Credential): Promise<void>
-  /** Deletes the record, and the keyring entry when the secrets live there. Callers back up first. */
-  remove(profile: string, secretsIn: SecretsLocation | undefined): Promise<void>
-  recordFile(profile: string): string
-  /** The lock directories a refresh of this credential must hold. */
-  locks(profile: string): string[]
-  /** Puts back a file exactly as a backup holds it, and its keyring secrets when it had any. */
-  restoreRaw(profile: string, content: string, keyringSecrets: SecretsJson | undefined): Promise<void>
-  /** Throws KeyringUnavailableError unless the keyring answers. */
-  probeKeyring(): Promise<void>
-  /** Where the secrets live, for `status`. */
-  describe(credential: Credential): string
-}
+import type { CredentialStore } from './store.js'
 
 /** One 0600 JSON record per profile in a 0700 directory; tokens inline or in the keyring. */
-export function createCredentialStore(paths: Paths, keyring: () => Keyring): CredentialStore {
-  const recordFile = (profile: string) => credentialFile(paths, profile)
+export function createCredentialStore(
+  paths: Paths,
+  keyring: () => Keyring,
+  profile: string,
+  /** Whose records these are (the process's uid); undefined where there are no uids. */
+  uid: number | undefined,
+): CredentialStore {
+  const file = credentialFile(paths, profile)
   // logout keeps an unreadable record as a raw-text backup before removing it; a new login follows.
-  const relogin = (profile: string) => `authkeep logout --profile ${profile}`
+  const relogin = `authkeep logout --profile ${profile}`
 
   return {
-    recordFile,
-    locks: (profile) => [credentialLock(paths, profile)],
+    file,
+    async lock(opts, fn) {
+      // Loaded here: serving a fresh token, which most commands do, needs no lock library.
+      const { withFileLocks } = await import('../lock/fileLock.js')
+      return withFileLocks([credentialLock(paths, profile)], opts, fn)
+    },
+    changes: () => fileChanges(file),
+    refreshing: (now) => lockHeld([credentialLock(paths, profile)], now),
 
-    async read(profile) {
-      const file = recordFile(profile)
+    async read() {
       // Checked before it is opened: a link, or someone else's file, is never read.
-      if (!(await assertPrivate(file, profile))) return undefined
+      if (!(await assertPrivate(file, profile, uid))) return undefined
       const text = await readFileIfExists(file, { symlinks: 'refuse' })
       if (text === undefined) return undefined
-      const record = parseJsonFile(file, text, recordSchema, relogin(profile))
+      const record = parseJsonFile(file, text, recordSchema, relogin)
       if (record.secrets_in === 'file') return fromRecord(record, record)
       const where = `keyring ${KEYRING_SERVICE}/${profile}`
       const blob = await keyring()
@@ -62,30 +49,27 @@ export function createCredentialStore(paths: Paths, keyring: () => Keyring): Cre
           )
         })
       if (blob === null) return fromRecord(record, {})
-      return fromRecord(record, parseJsonFile(where, blob, secretsSchema, relogin(profile)))
+      return fromRecord(record, parseJsonFile(where, blob, secretsSchema, relogin))
     },
 
     async write(credential) {
       const inKeyring = credential.secretsIn === 'keyring'
       // The keyring first: a crash between the two leaves newer secrets with older metadata, which only
       // costs one extra refresh; the other order could pair metadata with secrets that were never stored.
-      if (inKeyring) await keyring().set(credential.profile, JSON.stringify(secretsOf(credential)))
-      await writeFileAtomic(
-        recordFile(credential.profile),
-        `${JSON.stringify(toRecord(credential, !inKeyring), null, 2)}\n`,
-      )
+      if (inKeyring) await keyring().set(profile, JSON.stringify(secretsOf(credential)))
+      await writeFileAtomic(file, `${JSON.stringify(toRecord(credential, !inKeyring), null, 2)}\n`)
     },
 
-    async remove(profile, secretsIn) {
+    async remove(secretsIn) {
       if (secretsIn === 'keyring') await keyring().delete(profile)
-      await unlink(recordFile(profile)).catch((err: NodeJS.ErrnoException) => {
+      await unlink(file).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err
       })
     },
 
-    async restoreRaw(profile, content, keyringSecrets) {
+    async restoreRaw(content, keyringSecrets) {
       if (keyringSecrets) await keyring().set(profile, JSON.stringify(keyringSecrets))
-      await writeFileAtomic(recordFile(profile), content)
+      await writeFileAtomic(file, content)
     },
 
     async probeKeyring() {
@@ -97,7 +81,7 @@ export function createCredentialStore(paths: Paths, keyring: () => Keyring): Cre
     describe(credential) {
       return credential.secretsIn === 'keyring'
         ? `keyring (${KEYRING_SERVICE}/${credential.profile})`
-        : `file ${recordFile(credential.profile)}`
+        : `file ${file}`
     },
   }
 }
@@ -106,7 +90,7 @@ export function createCredentialStore(paths: Paths, keyring: () => Keyring): Cre
  * A record others can read, one owned by someone else, or a symbolic link is refused rather than used.
  * False when there is no record.
  */
-async function assertPrivate(file: string, profile: string): Promise<boolean> {
+async function assertPrivate(file: string, profile: string, uid: number | undefined): Promise<boolean> {
   const s = await lstat(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined
     throw new ConfigError(file, `cannot be read (${err.code})`, 'authkeep doctor')
@@ -123,7 +107,6 @@ async function assertPrivate(file: string, profile: string): Promise<boolean> {
       target && regular ? `cp --remove-destination ${target} ${file} && chmod 600 ${file}` : `rm ${file}`,
     )
   }
-  const uid = process.getuid?.()
   if (uid !== undefined && s.uid !== uid) {
     throw new UnsafeFileError(
       file,

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
 import { assertCleanError, Finding, RUNS, runProperty, scratchDir } from '../../test/fuzz/kit.js'
-import { readFileIfExists } from './atomicFile.js'
+import { readFileIfExists } from '../files/atomicFile.js'
 
 // Whatever stands where authkeep expects a file, a read ends at once: with the text of a regular file
 // within the limit, with nothing when there is nothing, or with one clean error naming the path.

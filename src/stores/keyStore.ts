@@ -2,9 +2,9 @@ import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as z from 'zod/mini'
 import { ConfigError } from '../errors.js'
+import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import type { Paths } from '../profiles/paths.js'
 import { parseJsonFile } from '../validation.js'
-import { readFileIfExists, writeFileAtomic } from './atomicFile.js'
 import type { Keyring } from './keyring.js'
 
 /**

@@ -9,13 +9,13 @@ import {
   MAX_RESPONSE_BYTES,
   PROTOCOL_VERSION,
   parseResponse,
+  readLine,
 } from '../agent/protocol.js'
-import { readLine } from '../agent/server.js'
 import type { Deps } from '../deps.js'
 import { AuthkeepError, type ExitCode as Code, ExitCode } from '../errors.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
-import type { TokenResult } from './getToken.js'
+import type { TokenResult } from '../stores/usable.js'
 
 /** Longer than the agent's own bounds: its confirmation prompt (60 s) or a refresh under a busy lock. */
 const RESPONSE_TIMEOUT_MS = 90_000

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Deps } from '../deps.js'
 import { LoginRequiredError } from '../errors.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import type { Credential } from '../stores/credential.js'
-import type { CredentialStore } from '../stores/credentialStore.js'
+import { memoryStore } from '../stores/memoryStore.js'
 import { agentService, asAgentError } from './agentServe.js'
+import { testDeps } from './testDeps.js'
 
 const far = new Date(Date.now() + 3_600_000)
 const credential = {
@@ -18,9 +18,9 @@ const credential = {
   obtainedAt: new Date(),
 } as unknown as Credential
 
-function deps(): Deps {
-  const store = { read: async () => credential } as unknown as CredentialStore
-  return { storeFor: () => store, clock: { now: () => new Date() }, processEnv: {} } as unknown as Deps
+function deps() {
+  const store = memoryStore(credential)
+  return testDeps({ credentialsOf: () => store })
 }
 const work = { name: 'work', refreshMarginSeconds: 60 } as Profile
 const request = (profile: string, host = 'box') => ({ v: 1, op: 'token' as const, profile, host })

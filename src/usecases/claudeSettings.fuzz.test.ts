@@ -14,15 +14,15 @@ import {
   snapshot,
   weirdValue,
 } from '../../test/fuzz/kit.js'
-import type { Deps } from '../deps.js'
 import { ConfigError } from '../errors.js'
 import { setApiKeyHelper } from './claudeSettings.js'
+import { testDeps } from './testDeps.js'
 
 const AREA = 'settings'
 const root = await scratchDir('settings')
 after(() => rm(root, { recursive: true, force: true }))
 let n = 0
-const deps = { clock: { now: () => new Date(Date.UTC(2030, 0, 1, 0, 0, 0, n)) } } as unknown as Deps
+const deps = testDeps({ clock: { now: () => new Date(Date.UTC(2030, 0, 1, 0, 0, 0, n)) } })
 
 const validSettings = fc.record({
   apiKeyHelper: fc.oneof(fc.constant('/usr/bin/get-key'), weirdValue),

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Deps } from '../deps.js'
 import { ConfigError } from '../errors.js'
-import { readFileIfExists, writeFileAtomic } from '../stores/atomicFile.js'
+import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import { jsonProblem } from '../validation.js'
 
 /** The shell command Claude Code runs as apiKeyHelper: this authkeep, with the same AUTHKEEP_HOME. */

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import type { Deps } from '../deps.js'
+import { readFileIfExists } from '../files/atomicFile.js'
 import { printable } from '../printable.js'
 import type { Profile } from '../profiles/profile.js'
-import { readFileIfExists } from '../stores/atomicFile.js'
 import { claudeConfigDir } from '../stores/claudeCodeStore.js'
 import { getToken } from './getToken.js'
 

@@ -1,22 +1,7 @@
 import type { Deps } from '../deps.js'
-import { LoginRequiredError } from '../errors.js'
 import { isFresh } from '../oauth/tokenResponse.js'
 import type { Profile } from '../profiles/profile.js'
-import type { Credential } from '../stores/credential.js'
-
-export interface TokenResult {
-  credential: Credential
-  /** What happened: served from the record, taken from a peer that refreshed first, or refreshed here. */
-  source: 'cached' | 'adopted' | 'refreshed'
-}
-
-export function usable(profile: Profile, c: Credential | undefined): Credential {
-  if (!c) throw new LoginRequiredError(profile.name, `profile "${profile.name}" has no login yet`)
-  if (c.state === 'login_required') {
-    throw new LoginRequiredError(profile.name, c.stateReason ?? `profile "${profile.name}" needs a new login`)
-  }
-  return c
-}
+import { type TokenResult, usable } from '../stores/usable.js'
 
 /**
  * The refresh protocol: a fresh token is served without locking; otherwise take the credential's lock,
@@ -35,7 +20,7 @@ export async function getToken(
     const { tokenFromAgent } = await import('./agentClient.js')
     return tokenFromAgent(deps, profile, agentSocket, opts.force === true)
   }
-  const seen = usable(profile, await deps.storeFor(profile).read(profile.name))
+  const seen = usable(profile, await deps.credentialsOf(profile).read())
   if (!opts.force && isFresh(seen, deps.clock.now(), profile.refreshMarginSeconds)) {
     return { credential: seen, source: 'cached' }
   }

@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.js'
 import { AuthkeepError, CancelledError, ExitCode, UsageError } from '../errors.js'
-import { decodeRequest } from '../handoff/blob.js'
 import { catchRedirect } from '../handoff/laptopBrowser.js'
+import { decodeRequest } from '../oauth/handoffBlob.js'
 import { PasteError, parsePasted } from '../oauth/pastedInput.js'
 import { type Config, loadConfig } from '../profiles/configFile.js'
 import { isLoopbackHost, PROFILE_NAME } from '../profiles/profile.js'

@@ -35,7 +35,7 @@ export async function receiveHandoff(deps: Deps, config: Config, name: string | 
     deps.io.err(`Added profile "${name}" to ${cfg.file} from the sender's settings.\n`)
   }
   const profile = pickProfile(cfg, name, deps.processEnv, 'login')
-  const store = deps.storeFor(profile)
+  const store = deps.credentialsOf(profile)
   await withCredentialLock(deps, profile, async () => {
     await backupExisting(deps.paths, store, name, 'login', now)
     await store.write(credential)

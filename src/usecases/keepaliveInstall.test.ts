@@ -3,21 +3,21 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import type { Deps } from '../deps.js'
 import { AuthkeepError } from '../errors.js'
 import type { ServicePort } from '../keepalive/servicePort.js'
 import { resolvePaths } from '../profiles/paths.js'
 import { installKeepAlive, uninstallKeepAlive, unitFile } from './keepaliveInstall.js'
+import { testDeps } from './testDeps.js'
 
 async function fixture() {
   const home = await mkdtemp(join(tmpdir(), 'authkeep-install-'))
   const processEnv = { HOME: home, USER: 'u', AUTHKEEP_HOME: join(home, 'ak') }
-  const deps = {
+  const deps = testDeps({
     processEnv,
     home,
     paths: resolvePaths(processEnv, home),
     self: ['/usr/bin/node', '/opt/authkeep.mjs'],
-  } as unknown as Deps
+  })
   return { home, deps, cleanup: () => rm(home, { recursive: true, force: true }) }
 }
 
@@ -35,6 +35,9 @@ function fakePort(opts: { systemd: boolean; crontab?: string; linger?: boolean }
     readCrontab: async () => port.crontab,
     writeCrontab: async (text) => {
       port.crontab = text
+    },
+    stopDaemon: (pid) => {
+      calls.push(`stop ${pid}`)
     },
   }
   return port

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Deps } from '../deps.js'
 import { AuthkeepError } from '../errors.js'
+import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import {
   CARRIED_ENV,
   CRON_MARK,
@@ -14,7 +15,6 @@ import {
 } from '../keepalive/serviceFiles.js'
 import type { ServicePort } from '../keepalive/servicePort.js'
 import { readState } from '../keepalive/state.js'
-import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from '../stores/atomicFile.js'
 import { liveDaemon } from './keepaliveRun.js'
 
 export interface KeepAliveInstallOptions {
@@ -135,9 +135,9 @@ export async function uninstallKeepAlive(deps: Deps, port: ServicePort): Promise
     await port.writeCrontab(editCrontab(crontab, undefined))
     notes.push('removed the keep-alive lines from your crontab')
     // cron starts but never stops: the daemon it started at boot is stopped here.
-    const pid = await liveDaemon(await readState(deps.paths).catch(() => undefined))
+    const pid = await liveDaemon(await readState(deps.paths).catch(() => undefined), deps.pid)
     if (pid !== undefined) {
-      process.kill(pid, 'SIGTERM')
+      port.stopDaemon(pid)
       notes.push(`stopped the keep-alive daemon (pid ${pid})`)
     }
   }

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import type { Deps } from '../deps.js'
 import { AuthkeepError, ExitCode } from '../errors.js'
-import { DEFAULT_KEEPALIVE, KeepAlive } from '../keepalive/daemon.js'
+import { DEFAULT_KEEPALIVE, KeepAlive, type KeepAlivePorts } from '../keepalive/daemon.js'
 import { createLog, type Log, timestamped } from '../keepalive/log.js'
 import { shellNotifier } from '../keepalive/notify.js'
 import type { Backoff } from '../keepalive/schedule.js'
-import { type KeepaliveState, pidAlive, readState } from '../keepalive/state.js'
+import { type KeepaliveState, pidAlive, readState, writeState } from '../keepalive/state.js'
 import { loadConfig } from '../profiles/configFile.js'
 import { profilesInUse } from './status.js'
 
@@ -23,9 +23,12 @@ export interface RunningKeepAlive {
 }
 
 /** Whether the state file names a keep-alive daemon that is still running (not this process). */
-export async function liveDaemon(state: KeepaliveState | undefined): Promise<number | undefined> {
+export async function liveDaemon(
+  state: KeepaliveState | undefined,
+  ownPid: number,
+): Promise<number | undefined> {
   const d = state?.daemon
-  if (!d || d.stopped_at !== null || d.pid === process.pid || !pidAlive(d.pid)) return undefined
+  if (!d || d.stopped_at !== null || d.pid === ownPid || !pidAlive(d.pid)) return undefined
   // After a reboot the pid may belong to anything: only a process running keepalive counts.
   const cmdline = await readFile(`/proc/${d.pid}/cmdline`, 'utf8').catch(() => undefined)
   return cmdline === undefined || cmdline.includes('keepalive') ? d.pid : undefined
@@ -34,8 +37,18 @@ export async function liveDaemon(state: KeepaliveState | undefined): Promise<num
 function build(deps: Deps, opts: KeepAliveRunOptions, log: Log, previous: KeepaliveState | undefined) {
   // What the refresh protocol prints (retries, lock waits) joins the log as timestamped lines.
   const quiet: Deps = { ...deps, io: { ...deps.io, err: timestamped(deps.io.err, deps.clock) } }
+  const ports: KeepAlivePorts = {
+    clock: deps.clock,
+    pid: deps.pid,
+    read: (profile) => deps.credentialsOf(profile).read(),
+    async refresh(profile, seen) {
+      const { refreshUnderLock } = await import('./refreshUnderLock.js')
+      return refreshUnderLock(quiet, profile, seen, true)
+    },
+    saveState: (state) => writeState(deps.paths, state),
+  }
   return new KeepAlive(
-    quiet,
+    ports,
     {
       ...DEFAULT_KEEPALIVE,
       backoff: opts.backoff ?? DEFAULT_KEEPALIVE.backoff,
@@ -51,7 +64,7 @@ function build(deps: Deps, opts: KeepAliveRunOptions, log: Log, previous: Keepal
 /** Starts the daemon loop; it runs until stop(). Refuses to run beside a live daemon. */
 export async function startKeepAlive(deps: Deps, opts: KeepAliveRunOptions): Promise<RunningKeepAlive> {
   const previous = await readState(deps.paths)
-  const other = await liveDaemon(previous)
+  const other = await liveDaemon(previous, deps.pid)
   if (other !== undefined) {
     throw new AuthkeepError(`another keep-alive daemon is running (pid ${other})`, {
       next: 'authkeep keepalive status',
@@ -59,7 +72,7 @@ export async function startKeepAlive(deps: Deps, opts: KeepAliveRunOptions): Pro
   }
   const log = createLog(deps.io.err, deps.clock)
   const daemon = build(deps, opts, log, previous)
-  log('start', { pid: process.pid, warn_days: opts.warnDays, notify: opts.notifyCommand !== undefined })
+  log('start', { pid: deps.pid, warn_days: opts.warnDays, notify: opts.notifyCommand !== undefined })
   await daemon.wake()
   return {
     reload: () => {
@@ -80,7 +93,7 @@ export async function startKeepAlive(deps: Deps, opts: KeepAliveRunOptions): Pro
 export async function keepAliveOnce(deps: Deps, opts: KeepAliveRunOptions): Promise<ExitCode> {
   const previous = await readState(deps.paths)
   const log = createLog(deps.io.err, deps.clock)
-  const other = await liveDaemon(previous)
+  const other = await liveDaemon(previous, deps.pid)
   if (other !== undefined) {
     log('skip', { reason: 'daemon_running', pid: other })
     return ExitCode.ok

@@ -21,7 +21,7 @@ export async function keepaliveStatus(deps: Deps): Promise<KeepaliveStatusReport
   const state = await readState(deps.paths)
   const file = stateFile(deps.paths)
   if (!state) return { state_file: file, daemon: null, profiles: [] }
-  const running = (await liveDaemon(state)) !== undefined || state.daemon.pid === process.pid
+  const running = (await liveDaemon(state, deps.pid)) !== undefined || state.daemon.pid === deps.pid
   return {
     state_file: file,
     daemon: { running, ...state.daemon },

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Deps } from '../deps.js'
 import { UsageError } from '../errors.js'
-import { writeFileAtomic } from '../stores/atomicFile.js'
+import { writeFileAtomic } from '../files/atomicFile.js'
 import type { KeyKind } from '../stores/keyStore.js'
 
 /** Claude's token prefixes: `sk-ant-api…` keys go in x-api-key, `sk-ant-oat…` tokens are OAuth bearers. */

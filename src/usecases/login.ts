@@ -1,10 +1,11 @@
 import type { TokenEndpointResponse } from 'openid-client'
 import type { Deps } from '../deps.js'
 import { AuthkeepError, CancelledError, ExitCode, UsageError } from '../errors.js'
-import { handoffLogin } from '../handoff/remoteFlow.js'
+import { readFileIfExists } from '../files/atomicFile.js'
 import { chooseMethod, type LoginMethod, type RequestedMethod } from '../oauth/chooseMethod.js'
 import { issuedTokens } from '../oauth/client.js'
 import { deviceLogin } from '../oauth/deviceFlow.js'
+import { handoffLogin } from '../oauth/handoffFlow.js'
 import { loopbackLogin } from '../oauth/loopbackFlow.js'
 import { pasteLogin } from '../oauth/pasteFlow.js'
 import { describeFailure, refusedAnswer, toAuthkeepError } from '../oauth/protocolErrors.js'
@@ -13,7 +14,6 @@ import { credentialFromTokens } from '../oauth/tokenResponse.js'
 import { LONG_LIVED } from '../profiles/claudeCode.js'
 import type { Profile, StorePreference } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
-import { readFileIfExists } from '../stores/atomicFile.js'
 import { backupExisting } from '../stores/backups.js'
 import type { Credential } from '../stores/credential.js'
 import { KeyringUnavailableError } from '../stores/keyring.js'
@@ -55,12 +55,13 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
   // Asked for the keyring only: find out before the person approves anything, not after.
   if (preference === 'keyring')
     await deps
-      .storeFor(profile)
+      .credentialsOf(profile)
       .probeKeyring()
       .catch((err: unknown) => keyringRefused(err, profile.name))
   // What the login will back up and replace, read as the save will read it: a FIFO, a device or another
   // user's file there is refused now, before the person approves anything, rather than after.
-  await readFileIfExists(deps.storeFor(profile).recordFile(profile.name))
+  const file = deps.credentialsOf(profile).file
+  if (file) await readFileIfExists(file)
   const tokens = await obtainTokens(deps, profile, input)
   if (!tokens.refresh_token) {
     io.err(
@@ -74,10 +75,12 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
     host: deps.host,
     secretsIn: 'file',
   })
-  const stored = await withCredentialLock(deps, profile, () => save(deps, profile, credential, preference))
+  const stored = await withCredentialLock(deps, profile, () =>
+    storeLogin(deps, profile, credential, preference),
+  )
   const until = stored.expiresAt ? `; access token valid until ${stored.expiresAt.toISOString()}` : ''
   io.err(
-    `✓ Logged in: profile "${profile.name}"${until}; secrets in ${deps.storeFor(profile).describe(stored)}.\n`,
+    `✓ Logged in: profile "${profile.name}"${until}; secrets in ${deps.credentialsOf(profile).describe(stored)}.\n`,
   )
   return stored
 }
@@ -156,13 +159,13 @@ async function refusedGrant(profile: Profile, refused: string, cause: unknown): 
 }
 
 /** Keeps a backup of what the login replaces, then stores in the keyring when it works, else in the file. */
-async function save(
+export async function storeLogin(
   deps: Deps,
   profile: Profile,
   credential: Credential,
   preference: StorePreference,
 ): Promise<Credential> {
-  const store = deps.storeFor(profile)
+  const store = deps.credentialsOf(profile)
   await backupExisting(deps.paths, store, credential.profile, 'login', deps.clock.now())
   if (preference !== 'file') {
     const inKeyring = { ...credential, secretsIn: 'keyring' as const }

@@ -21,7 +21,7 @@ export async function logout(
   profile: Profile,
   reason: 'logout' | 'reset' = 'logout',
 ): Promise<LogoutResult> {
-  const store = deps.storeFor(profile)
+  const store = deps.credentialsOf(profile)
   return withCredentialLock(deps, profile, async () => {
     const { credential, unread, backup } = await backupExisting(
       deps.paths,
@@ -33,7 +33,7 @@ export async function logout(
     if (!backup) return { loggedIn: false, revoked: 'no-token', backup }
     // Cleared before revoking: a logout killed in between leaves no login here (the backup holds it),
     // never a stored token the server has already revoked, which `token` would hand out as valid.
-    await store.remove(profile.name, credential?.secretsIn)
+    await store.remove(credential?.secretsIn)
     // A record that was refused may still hold a live grant: say so, rather than "nothing to revoke".
     if (unread !== undefined) return { loggedIn: true, revoked: 'unread', backup, unread }
     let revoked: LogoutResult['revoked'] = 'no-token'

@@ -20,7 +20,7 @@ export async function restore(
   if (!entry) throw new UsageError(`no backup with id "${id}"`, 'authkeep backups')
   const backup = await readBackup(entry.file)
   const profile = profileNamed(backup.profile)
-  const store = deps.storeFor(profile)
+  const store = deps.credentialsOf(profile)
   return withCredentialLock(deps, profile, async () => {
     const { backup: replaced } = await backupExisting(
       deps.paths,
@@ -29,7 +29,7 @@ export async function restore(
       'restore',
       deps.clock.now(),
     )
-    await store.restoreRaw(profile.name, backup.content, backup.keyring_secrets)
-    return { file: store.recordFile(profile.name), replaced }
+    await store.restoreRaw(backup.content, backup.keyring_secrets)
+    return { file: store.file ?? backup.file, replaced }
   })
 }

@@ -42,7 +42,7 @@ export async function profileStatus(deps: Deps, profile: Profile): Promise<Statu
   const login = `authkeep login --profile ${profile.name}`
   let c: Credential | undefined
   try {
-    c = await deps.storeFor(profile).read(profile.name)
+    c = await deps.credentialsOf(profile).read()
   } catch (err) {
     if (!(err instanceof AuthkeepError)) throw err
     return { ...base, state: 'unreadable', detail: err.message, next: err.next ?? null }
@@ -64,7 +64,7 @@ export async function profileStatus(deps: Deps, profile: Profile): Promise<Statu
     access_token_expires_at: c.expiresAt?.toISOString() ?? null,
     refresh_token: c.refreshToken !== undefined,
     refresh_token_expires_at: c.refreshExpiresAt?.toISOString() ?? null,
-    stored_in: deps.storeFor(profile).describe(c),
+    stored_in: deps.credentialsOf(profile).describe(c),
     // A rotating refresh token copied to a second machine logs both out at the first refresh.
     other_host: c.host !== deps.host ? printable(c.host, 128) : null,
     detail:
@@ -86,10 +86,12 @@ export async function profilesInUse(deps: Deps, config: Config): Promise<Profile
   const configured = configuredProfiles(config)
   const builtin = config.profiles.get(CLAUDE_CODE)
   if (!builtin || configured.includes(builtin)) return configured
-  const file = deps.storeFor(builtin).recordFile(CLAUDE_CODE)
-  const present = await access(file).then(
-    () => true,
-    () => false,
-  )
+  const file = deps.credentialsOf(builtin).file
+  const present =
+    file !== undefined &&
+    (await access(file).then(
+      () => true,
+      () => false,
+    ))
   return present || configured.length === 0 ? [builtin, ...configured] : configured
 }

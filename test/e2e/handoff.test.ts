@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { encodeRequest } from '../../src/handoff/blob.js'
+import { encodeRequest } from '../../src/oauth/handoffBlob.js'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
 import { type Sshd, startSshd } from '../bed/sshd.js'
@@ -205,33 +205,29 @@ describe('hand-off login over real ssh', () => {
   test(
     '--complete-handoff on a loopback port refuses a callback with another state and waits for the right one',
     T,
-    async () => {
-      const remote = await sandbox()
-      try {
-        await addProfile(server, remote.env)
-        const half = spawnCli(['login', '--profile', 'test', '--method', 'handoff'], remote.env)
-        const [, blob] = await waitForStderr(half, /--complete-handoff (\S+)/)
-        const lap = spawnCli(['login', '--complete-handoff', blob as string], laptop.env)
-        lap.stdin?.end()
-        const [, url] = await waitForStderr(lap, AUTHORIZE_URL)
-        await waitForStderr(lap, /Waiting for the browser to come back/)
-        const redirect = new URL(url as string).searchParams.get('redirect_uri') as string
-        const stray = await fetch(`${redirect}?code=stolen&state=forged`)
-        assert.equal(stray.status, 400)
-        await waitForStderr(lap, /possible CSRF\); still waiting for the right one/)
-        assert.equal(lap.exitCode, null, 'the stray callback did not end the hand-off')
+    async (t) => {
+      const remote = await sandbox(t)
+      await addProfile(server, remote.env)
+      const half = spawnCli(['login', '--profile', 'test', '--method', 'handoff'], remote.env)
+      const [, blob] = await waitForStderr(half, /--complete-handoff (\S+)/)
+      const lap = spawnCli(['login', '--complete-handoff', blob as string], laptop.env)
+      lap.stdin?.end()
+      const [, url] = await waitForStderr(lap, AUTHORIZE_URL)
+      await waitForStderr(lap, /Waiting for the browser to come back/)
+      const redirect = new URL(url as string).searchParams.get('redirect_uri') as string
+      const stray = await fetch(`${redirect}?code=stolen&state=forged`)
+      assert.equal(stray.status, 400)
+      await waitForStderr(lap, /possible CSRF\); still waiting for the right one/)
+      assert.equal(lap.exitCode, null, 'the stray callback did not end the hand-off')
 
-        await approveWithHttp(url as string, { deliver: true })
-        const l = await lap.output
-        assert.equal(l.code, 0, l.stderr)
-        half.stdin?.end(l.stdout)
-        const r = await half.output
-        assert.equal(r.code, 0, r.stderr)
-        const record = await remote.readRecord('test')
-        assert.equal((await server.userinfo(record.access_token as string)).status, 200)
-      } finally {
-        await remote.cleanup()
-      }
+      await approveWithHttp(url as string, { deliver: true })
+      const l = await lap.output
+      assert.equal(l.code, 0, l.stderr)
+      half.stdin?.end(l.stdout)
+      const r = await half.output
+      assert.equal(r.code, 0, r.stderr)
+      const record = await remote.readRecord('test')
+      assert.equal((await server.userinfo(record.access_token as string)).status, 200)
     },
   )
 

@@ -25,7 +25,26 @@ export interface Sandbox {
   cleanup(): Promise<void>
 }
 
-export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sandbox> {
+/** What sandbox(t) needs of a test's context: somewhere to register its cleanup. */
+interface Cleanups {
+  after(fn: () => Promise<void>): void
+}
+
+/**
+ * sandbox(t) removes itself when the test ends, pass or fail; sandbox() leaves that to its caller
+ * (`cleanup()`), for scripts that are no tests (the bench).
+ */
+export async function sandbox(
+  t?: Cleanups | Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): Promise<Sandbox> {
+  const owner = typeof t?.after === 'function' ? (t as Cleanups) : undefined
+  const sb = await scratch(owner ? extraEnv : { ...(t as Record<string, string> | undefined), ...extraEnv })
+  owner?.after(sb.cleanup)
+  return sb
+}
+
+async function scratch(extraEnv: Record<string, string>): Promise<Sandbox> {
   const dir = await mkdtemp(join(tmpdir(), 'authkeep-e2e-'))
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -59,6 +78,9 @@ export function spawnCli(
 ): Cli {
   const [file, ...lead] = command as [string, ...string[]]
   const child = spawn(file, [...lead, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  // A command done before it read its stdin (`token` served by the fast path) closes the pipe: EPIPE
+  // on our side is no failure of the command, whose exit code and output tell what happened.
+  child.stdin?.on('error', () => {})
   let stdout = ''
   let stderr = ''
   const timer = setTimeout(() => {

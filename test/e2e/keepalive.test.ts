@@ -266,86 +266,72 @@ function systemdAnalyze(): string {
   return 'systemd-analyze'
 }
 
-test('install: a systemd user unit that systemd-analyze verify accepts, enabled, with the linger hint; uninstall', async () => {
+test('install: a systemd user unit that systemd-analyze verify accepts, enabled, with the linger hint; uninstall', async (t) => {
   const analyze = systemdAnalyze()
-  const sb = await sandbox()
-  try {
-    const { calls } = await fakeServiceTools(sb, true)
-    const r = await runCli(
-      ['keepalive', 'install', '--notify-command', 'echo "100% $AUTHKEEP_PROFILE"'],
-      sb.env,
-    )
-    assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stderr, /run: loginctl enable-linger tester/)
-    const unit = join(sb.env.HOME as string, '.config/systemd/user/authkeep-keepalive.service')
-    const text = await readFile(unit, 'utf8')
-    assert.equal((await stat(unit)).mode & 0o777, 0o600)
-    assert.ok(
-      text.includes(`ExecStart="${process.execPath}" "${await realpath(BIN)}" "keepalive" "run"`),
-      text,
-    )
-    assert.ok(text.includes('"--notify-command" "echo \\"100%% $$AUTHKEEP_PROFILE\\""'), text)
-    assert.ok(text.includes(`Environment="AUTHKEEP_HOME=${sb.env.AUTHKEEP_HOME}"`), text)
-    assert.match(text, /^Restart=on-failure$/m)
+  const sb = await sandbox(t)
+  const { calls } = await fakeServiceTools(sb, true)
+  const r = await runCli(
+    ['keepalive', 'install', '--notify-command', 'echo "100% $AUTHKEEP_PROFILE"'],
+    sb.env,
+  )
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stderr, /run: loginctl enable-linger tester/)
+  const unit = join(sb.env.HOME as string, '.config/systemd/user/authkeep-keepalive.service')
+  const text = await readFile(unit, 'utf8')
+  assert.equal((await stat(unit)).mode & 0o777, 0o600)
+  assert.ok(text.includes(`ExecStart="${process.execPath}" "${await realpath(BIN)}" "keepalive" "run"`), text)
+  assert.ok(text.includes('"--notify-command" "echo \\"100%% $$AUTHKEEP_PROFILE\\""'), text)
+  assert.ok(text.includes(`Environment="AUTHKEEP_HOME=${sb.env.AUTHKEEP_HOME}"`), text)
+  assert.match(text, /^Restart=on-failure$/m)
 
-    const runtime = join(sb.dir, 'runtime')
-    await mkdir(runtime, { mode: 0o700 })
-    const verify = spawnSync(analyze, ['--user', 'verify', unit], {
-      env: { ...sb.env, XDG_RUNTIME_DIR: runtime },
-      encoding: 'utf8',
-    })
-    assert.equal(verify.status, 0, verify.stderr)
-    assert.equal(verify.stderr.trim(), '', 'no warnings')
+  const runtime = join(sb.dir, 'runtime')
+  await mkdir(runtime, { mode: 0o700 })
+  const verify = spawnSync(analyze, ['--user', 'verify', unit], {
+    env: { ...sb.env, XDG_RUNTIME_DIR: runtime },
+    encoding: 'utf8',
+  })
+  assert.equal(verify.status, 0, verify.stderr)
+  assert.equal(verify.stderr.trim(), '', 'no warnings')
 
-    const log = await readFile(calls, 'utf8')
-    assert.match(log, /^systemctl --user daemon-reload$/m)
-    assert.match(log, /^systemctl --user enable authkeep-keepalive.service$/m)
-    assert.match(log, /^systemctl --user restart authkeep-keepalive.service$/m)
+  const log = await readFile(calls, 'utf8')
+  assert.match(log, /^systemctl --user daemon-reload$/m)
+  assert.match(log, /^systemctl --user enable authkeep-keepalive.service$/m)
+  assert.match(log, /^systemctl --user restart authkeep-keepalive.service$/m)
 
-    const u = await runCli(['keepalive', 'uninstall'], sb.env)
-    assert.equal(u.code, 0, u.stderr)
-    assert.match(
-      await readFile(calls, 'utf8'),
-      /^systemctl --user disable --now authkeep-keepalive.service$/m,
-    )
-    await assert.rejects(stat(unit), { code: 'ENOENT' })
-  } finally {
-    await sb.cleanup()
-  }
+  const u = await runCli(['keepalive', 'uninstall'], sb.env)
+  assert.equal(u.code, 0, u.stderr)
+  assert.match(await readFile(calls, 'utf8'), /^systemctl --user disable --now authkeep-keepalive.service$/m)
+  await assert.rejects(stat(unit), { code: 'ENOENT' })
 })
 
-test('install without systemd: two marked crontab lines, the rest kept, idempotent, runnable; uninstall restores', async () => {
-  const sb = await sandbox()
-  try {
-    const { crontab } = await fakeServiceTools(sb, false)
-    const original = 'MAILTO=ops@example.com\n0 3 * * * /usr/local/bin/backup\n'
-    await writeFile(crontab, original)
-    const r = await runCli(['keepalive', 'install', '--notify-command', "echo 'at 50%'"], sb.env)
-    assert.equal(r.code, 0, r.stderr)
-    const installed = await readFile(crontab, 'utf8')
-    assert.ok(installed.startsWith(original), installed)
-    const ours = installed.slice(original.length).trim().split('\n')
-    assert.equal(ours.length, 2)
-    assert.match(ours[0] as string, /^@reboot .* keepalive run .*# authkeep-keepalive$/)
-    assert.match(ours[1] as string, /^\*\/15 \* \* \* \* .* keepalive run .* --once .*# authkeep-keepalive$/)
-    assert.ok(installed.includes("'echo '\\''at 50\\%'\\'''"), 'quoted for sh, % escaped for cron')
+test('install without systemd: two marked crontab lines, the rest kept, idempotent, runnable; uninstall restores', async (t) => {
+  const sb = await sandbox(t)
+  const { crontab } = await fakeServiceTools(sb, false)
+  const original = 'MAILTO=ops@example.com\n0 3 * * * /usr/local/bin/backup\n'
+  await writeFile(crontab, original)
+  const r = await runCli(['keepalive', 'install', '--notify-command', "echo 'at 50%'"], sb.env)
+  assert.equal(r.code, 0, r.stderr)
+  const installed = await readFile(crontab, 'utf8')
+  assert.ok(installed.startsWith(original), installed)
+  const ours = installed.slice(original.length).trim().split('\n')
+  assert.equal(ours.length, 2)
+  assert.match(ours[0] as string, /^@reboot .* keepalive run .*# authkeep-keepalive$/)
+  assert.match(ours[1] as string, /^\*\/15 \* \* \* \* .* keepalive run .* --once .*# authkeep-keepalive$/)
+  assert.ok(installed.includes("'echo '\\''at 50\\%'\\'''"), 'quoted for sh, % escaped for cron')
 
-    const again = await runCli(['keepalive', 'install', '--notify-command', "echo 'at 50%'"], sb.env)
-    assert.equal(again.code, 0, again.stderr)
-    assert.match(again.stderr, /nothing changed/)
-    assert.equal(await readFile(crontab, 'utf8'), installed)
+  const again = await runCli(['keepalive', 'install', '--notify-command', "echo 'at 50%'"], sb.env)
+  assert.equal(again.code, 0, again.stderr)
+  assert.match(again.stderr, /nothing changed/)
+  assert.equal(await readFile(crontab, 'utf8'), installed)
 
-    // What cron would run: the command part, with cron's % escapes undone, through /bin/sh.
-    const command = (ours[1] as string).replace(/^(\S+ ){5}/, '').replace(/\\%/g, '%')
-    const pass = spawnSync('/bin/sh', ['-c', command], { env: sb.env, encoding: 'utf8', timeout: 30_000 })
-    assert.equal(pass.status, 0, pass.stderr)
-    const cronLog = await readFile(join(sb.env.AUTHKEEP_HOME as string, 'state/keepalive/cron.log'), 'utf8')
-    assert.match(cronLog, / done\n$/)
+  // What cron would run: the command part, with cron's % escapes undone, through /bin/sh.
+  const command = (ours[1] as string).replace(/^(\S+ ){5}/, '').replace(/\\%/g, '%')
+  const pass = spawnSync('/bin/sh', ['-c', command], { env: sb.env, encoding: 'utf8', timeout: 30_000 })
+  assert.equal(pass.status, 0, pass.stderr)
+  const cronLog = await readFile(join(sb.env.AUTHKEEP_HOME as string, 'state/keepalive/cron.log'), 'utf8')
+  assert.match(cronLog, / done\n$/)
 
-    const u = await runCli(['keepalive', 'uninstall'], sb.env)
-    assert.equal(u.code, 0, u.stderr)
-    assert.equal(await readFile(crontab, 'utf8'), original)
-  } finally {
-    await sb.cleanup()
-  }
+  const u = await runCli(['keepalive', 'uninstall'], sb.env)
+  assert.equal(u.code, 0, u.stderr)
+  assert.equal(await readFile(crontab, 'utf8'), original)
 })

@@ -49,29 +49,25 @@ test('with a working Secret Service the tokens live in the keyring, not in the f
   }
 })
 
-test('without a keyring, auto falls back to a 0600 file and says so; --store keyring refuses', async () => {
-  const sb = await sandbox()
-  try {
-    await addProfile(server, sb.env, 'test', 'auto')
-    server.resetCounts()
-    const r1 = await runCli(['login', '--method', 'device', '--store', 'keyring'], sb.env)
-    assert.equal(r1.code, 1)
-    assert.doesNotMatch(r1.stderr, /enter the code/, 'refused before anyone is asked to approve')
-    assert.equal(server.counts.device_code, 0)
-    assert.match(
-      r1.stderr,
-      /the system keyring is not available .*; nothing was stored; run: authkeep login --profile test --store file/,
-    )
-    await assert.rejects(access(sb.recordFile('test')))
+test('without a keyring, auto falls back to a 0600 file and says so; --store keyring refuses', async (t) => {
+  const sb = await sandbox(t)
+  await addProfile(server, sb.env, 'test', 'auto')
+  server.resetCounts()
+  const r1 = await runCli(['login', '--method', 'device', '--store', 'keyring'], sb.env)
+  assert.equal(r1.code, 1)
+  assert.doesNotMatch(r1.stderr, /enter the code/, 'refused before anyone is asked to approve')
+  assert.equal(server.counts.device_code, 0)
+  assert.match(
+    r1.stderr,
+    /the system keyring is not available .*; nothing was stored; run: authkeep login --profile test --store file/,
+  )
+  await assert.rejects(access(sb.recordFile('test')))
 
-    const login = await deviceLogin(sb.env, (u) => approveWithHttp(u))
-    assert.equal(login.code, 0, login.stderr)
-    assert.match(
-      login.stderr,
-      /! the system keyring is not available .*; storing the tokens in a 0600 file instead/,
-    )
-    assert.equal((await sb.readRecord('test')).secrets_in, 'file')
-  } finally {
-    await sb.cleanup()
-  }
+  const login = await deviceLogin(sb.env, (u) => approveWithHttp(u))
+  assert.equal(login.code, 0, login.stderr)
+  assert.match(
+    login.stderr,
+    /! the system keyring is not available .*; storing the tokens in a 0600 file instead/,
+  )
+  assert.equal((await sb.readRecord('test')).secrets_in, 'file')
 })

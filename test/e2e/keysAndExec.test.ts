@@ -73,23 +73,19 @@ test("exec --mask hides the secret in the output; the exit code is the command's
   }
 })
 
-test('key set refuses empty or multi-word input without storing anything; a missing command exits 127', async () => {
-  const sb = await sandbox()
-  try {
-    for (const bad of ['', 'two words']) {
-      const r = await runCli(['key', 'set'], sb.env, `${bad}\n`)
-      assert.equal(r.code, 2, r.stderr)
-      assert.match(r.stderr, /nothing was stored; run: authkeep key set --profile claude-code\n$/)
-    }
-    const none = await runCli(['claude', 'helper'], sb.env)
-    assert.equal(none.code, 4)
-    assert.equal((await runCli(['key', 'set'], sb.env, API_KEY)).code, 0)
-    const missing = await runCli(['exec', '--', 'no-such-command-here'], sb.env)
-    assert.equal(missing.code, 127)
-    assert.match(missing.stderr, /command not found: no-such-command-here/)
-  } finally {
-    await sb.cleanup()
+test('key set refuses empty or multi-word input without storing anything; a missing command exits 127', async (t) => {
+  const sb = await sandbox(t)
+  for (const bad of ['', 'two words']) {
+    const r = await runCli(['key', 'set'], sb.env, `${bad}\n`)
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /nothing was stored; run: authkeep key set --profile claude-code\n$/)
   }
+  const none = await runCli(['claude', 'helper'], sb.env)
+  assert.equal(none.code, 4)
+  assert.equal((await runCli(['key', 'set'], sb.env, API_KEY)).code, 0)
+  const missing = await runCli(['exec', '--', 'no-such-command-here'], sb.env)
+  assert.equal(missing.code, 127)
+  assert.match(missing.stderr, /command not found: no-such-command-here/)
 })
 
 test('claude use-helper sets apiKeyHelper, keeps every other setting and a backup; the helper prints the key', async () => {
@@ -139,50 +135,42 @@ test('use-helper leaves an unparseable settings.json untouched', async () => {
   }
 })
 
-test('key set in a terminal: the prompt does not echo the key', async () => {
-  const sb = await sandbox()
+test('key set in a terminal: the prompt does not echo the key', async (t) => {
+  const sb = await sandbox(t)
+  const tmux = await startTmux([process.execPath, BIN, 'key', 'set'], { env: sb.env })
   try {
-    const tmux = await startTmux([process.execPath, BIN, 'key', 'set'], { env: sb.env })
-    try {
-      await tmux.waitFor(/input hidden\): /)
-      await tmux.sendText(API_KEY)
-      await tmux.sendEnter()
-      assert.equal(await tmux.exitCode(), 0, await tmux.capture())
-      const screen = await tmux.capture()
-      assert.ok(!screen.includes(API_KEY), screen)
-      assert.match(screen, /Stored API key sk-ant-api03-…ghij/)
-    } finally {
-      await tmux.kill()
-    }
-    const r = await runCli(['claude', 'helper'], sb.env)
-    assert.equal(r.stdout, `${API_KEY}\n`)
+    await tmux.waitFor(/input hidden\): /)
+    await tmux.sendText(API_KEY)
+    await tmux.sendEnter()
+    assert.equal(await tmux.exitCode(), 0, await tmux.capture())
+    const screen = await tmux.capture()
+    assert.ok(!screen.includes(API_KEY), screen)
+    assert.match(screen, /Stored API key sk-ant-api03-…ghij/)
   } finally {
-    await sb.cleanup()
+    await tmux.kill()
   }
+  const r = await runCli(['claude', 'helper'], sb.env)
+  assert.equal(r.stdout, `${API_KEY}\n`)
 })
 
-test('key set with stdin closed, or a key over the size limit: exit 2, one line, nothing stored', async () => {
-  const sb = await sandbox()
-  try {
-    const closed = await runCli(['key', 'set'], sb.env)
-    assert.equal(closed.code, 2, closed.stderr)
-    assert.equal(
-      closed.stderr,
-      'authkeep: stdin was closed before an answer was given; nothing was stored; run: authkeep key set\n',
-    )
-    const huge = `sk-ant-api03-${'x'.repeat(20_000)}`
-    const big = await runCli(['key', 'set'], sb.env, `${huge}\n`)
-    assert.equal(big.code, 2, big.stderr)
-    assert.match(
-      big.stderr,
-      /^authkeep: the key is 20013 characters long, more than the 16384 a key can be; paste exactly one key; nothing was stored; run: authkeep key set --profile claude-code\n$/,
-    )
-    // A stdin with no line end at all is bounded too, before it fills memory.
-    const endless = await runCli(['key', 'set'], sb.env, 'k'.repeat(200_000))
-    assert.equal(endless.code, 2, endless.stderr)
-    assert.match(endless.stderr, /^authkeep: the answer is longer than 64 KiB; nothing was stored; run: /)
-    assert.deepEqual(await readdir(sb.env.AUTHKEEP_HOME as string).catch(() => []), [])
-  } finally {
-    await sb.cleanup()
-  }
+test('key set with stdin closed, or a key over the size limit: exit 2, one line, nothing stored', async (t) => {
+  const sb = await sandbox(t)
+  const closed = await runCli(['key', 'set'], sb.env)
+  assert.equal(closed.code, 2, closed.stderr)
+  assert.equal(
+    closed.stderr,
+    'authkeep: stdin was closed before an answer was given; nothing was stored; run: authkeep key set\n',
+  )
+  const huge = `sk-ant-api03-${'x'.repeat(20_000)}`
+  const big = await runCli(['key', 'set'], sb.env, `${huge}\n`)
+  assert.equal(big.code, 2, big.stderr)
+  assert.match(
+    big.stderr,
+    /^authkeep: the key is 20013 characters long, more than the 16384 a key can be; paste exactly one key; nothing was stored; run: authkeep key set --profile claude-code\n$/,
+  )
+  // A stdin with no line end at all is bounded too, before it fills memory.
+  const endless = await runCli(['key', 'set'], sb.env, 'k'.repeat(200_000))
+  assert.equal(endless.code, 2, endless.stderr)
+  assert.match(endless.stderr, /^authkeep: the answer is longer than 64 KiB; nothing was stored; run: /)
+  assert.deepEqual(await readdir(sb.env.AUTHKEEP_HOME as string).catch(() => []), [])
 })

@@ -120,38 +120,34 @@ test("an unknown option or command: one line ending with the command's --help, e
   assert.match(help.stdout, /^Usage: authkeep login/)
 })
 
-test('a password in an issuer URL is refused without ever being shown, from argv or from config.json', async () => {
+test('a password in an issuer URL is refused without ever being shown, from argv or from config.json', async (t) => {
   const password = 'Issuer-Passw0rd-42'
   const issuer = new URL(server.issuer)
   issuer.username = 'me'
   issuer.password = password
-  const other = await sandbox()
-  try {
-    const add = await runCli(
-      ['profile', 'add', 'pw', '--issuer', issuer.href, '--client-id', server.clientId],
-      other.env,
-    )
-    assert.equal(add.code, 2, add.stderr)
-    assert.match(add.stderr, /^authkeep: --issuer must not hold a user name or password/)
+  const other = await sandbox(t)
+  const add = await runCli(
+    ['profile', 'add', 'pw', '--issuer', issuer.href, '--client-id', server.clientId],
+    other.env,
+  )
+  assert.equal(add.code, 2, add.stderr)
+  assert.match(add.stderr, /^authkeep: --issuer must not hold a user name or password/)
 
-    await mkdir(other.env.AUTHKEEP_HOME as string, { recursive: true })
-    await writeFile(
-      join(other.env.AUTHKEEP_HOME as string, 'config.json'),
-      JSON.stringify({
-        version: 1,
-        profiles: { pw: { issuer: issuer.href, token_endpoint: server.endpoints.token, client_id: 'x' } },
-      }),
-    )
-    const status = await runCli(['status', '--profile', 'pw'], other.env)
-    assert.equal(status.code, 3, status.stderr)
-    assert.match(status.stderr, /field "profiles\.pw\.issuer": must not hold a user name or password/)
-    const doctor = await runCli(['doctor', '--json', '--profile', 'pw'], other.env)
-    assert.equal(doctor.code, 8, doctor.stderr)
-    assert.equal(JSON.parse(doctor.stdout).findings[0].id, 'config.invalid')
-    for (const r of [add, status, doctor]) {
-      assert.ok(!`${r.stdout}${r.stderr}`.includes(password), `${r.stdout}${r.stderr}`)
-    }
-  } finally {
-    await other.cleanup()
+  await mkdir(other.env.AUTHKEEP_HOME as string, { recursive: true })
+  await writeFile(
+    join(other.env.AUTHKEEP_HOME as string, 'config.json'),
+    JSON.stringify({
+      version: 1,
+      profiles: { pw: { issuer: issuer.href, token_endpoint: server.endpoints.token, client_id: 'x' } },
+    }),
+  )
+  const status = await runCli(['status', '--profile', 'pw'], other.env)
+  assert.equal(status.code, 3, status.stderr)
+  assert.match(status.stderr, /field "profiles\.pw\.issuer": must not hold a user name or password/)
+  const doctor = await runCli(['doctor', '--json', '--profile', 'pw'], other.env)
+  assert.equal(doctor.code, 8, doctor.stderr)
+  assert.equal(JSON.parse(doctor.stdout).findings[0].id, 'config.invalid')
+  for (const r of [add, status, doctor]) {
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(password), `${r.stdout}${r.stderr}`)
   }
 })

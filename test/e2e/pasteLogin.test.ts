@@ -45,87 +45,67 @@ async function pasteInTerminal(env: Record<string, string>, edit: (redirect: URL
   }
 }
 
-test('paste login in a real terminal: the whole redirect URL pasted back', async () => {
-  const sb = await sandbox()
+test('paste login in a real terminal: the whole redirect URL pasted back', async (t) => {
+  const sb = await sandbox(t)
+  await addProfile(server, sb.env)
+  const { code, screen } = await pasteInTerminal(sb.env)
+  assert.equal(code, 0, screen)
+  assert.match(screen, /✓ Logged in: profile "test"/)
+  const token = await runCli(['token'], sb.env)
+  assert.equal((await server.userinfo(token.stdout.trim())).status, 200)
+})
+
+test('paste login rejects a wrong state as a possible CSRF, and stores nothing', async (t) => {
+  const sb = await sandbox(t)
+  await addProfile(server, sb.env)
+  const { code, screen } = await pasteInTerminal(sb.env, (redirect) =>
+    redirect.searchParams.set('state', 'forged-state-from-another-login'),
+  )
+  assert.equal(code, 1, screen)
+  assert.match(
+    screen,
+    /possible CSRF\); nothing was stored; run: authkeep login --profile test --method paste/,
+  )
+  await assert.rejects(access(sb.recordFile('test')), 'no record was written')
+  assert.equal(server.counts.authorization_code, 1, 'only the first test redeemed a code')
+})
+
+test('paste login from piped stdin accepts code#state', async (t) => {
+  const sb = await sandbox(t)
+  await addProfile(server, sb.env)
+  const child = spawnCli(['login', '--method', 'paste'], sb.env)
+  const [, url] = await waitForStderr(child, AUTHORIZE_URL)
+  const { redirectedTo } = await approveWithHttp(url as string)
+  const params = new URL(redirectedTo as string).searchParams
+  child.stdin?.end(`${params.get('code')}#${params.get('state')}\n`)
+  const r = await child.output
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(r.stdout, '')
+})
+
+test('auto in a terminal over SSH picks the device flow and says why', async (t) => {
+  const sb = await sandbox(t, { SSH_CONNECTION: '203.0.113.9 51000 198.51.100.7 22' })
+  await addProfile(server, sb.env)
+  const tmux = await startTmux([process.execPath, BIN, 'login'], { env: sb.env })
   try {
-    await addProfile(server, sb.env)
-    const { code, screen } = await pasteInTerminal(sb.env)
-    assert.equal(code, 0, screen)
-    assert.match(screen, /✓ Logged in: profile "test"/)
-    const token = await runCli(['token'], sb.env)
-    assert.equal((await server.userinfo(token.stdout.trim())).status, 200)
+    const screen = await tmux.waitFor(DEVICE_LINK)
+    assert.match(screen, /with the device flow \(an SSH session, and the server offers the device flow\)/)
+    await approveWithHttp(screen.match(DEVICE_LINK)?.[1] as string)
+    assert.equal(await tmux.exitCode(), 0, await tmux.capture())
   } finally {
-    await sb.cleanup()
+    await tmux.kill()
   }
 })
 
-test('paste login rejects a wrong state as a possible CSRF, and stores nothing', async () => {
-  const sb = await sandbox()
-  try {
-    await addProfile(server, sb.env)
-    const { code, screen } = await pasteInTerminal(sb.env, (redirect) =>
-      redirect.searchParams.set('state', 'forged-state-from-another-login'),
-    )
-    assert.equal(code, 1, screen)
-    assert.match(
-      screen,
-      /possible CSRF\); nothing was stored; run: authkeep login --profile test --method paste/,
-    )
-    await assert.rejects(access(sb.recordFile('test')), 'no record was written')
-    assert.equal(server.counts.authorization_code, 1, 'only the first test redeemed a code')
-  } finally {
-    await sb.cleanup()
-  }
-})
-
-test('paste login from piped stdin accepts code#state', async () => {
-  const sb = await sandbox()
-  try {
-    await addProfile(server, sb.env)
-    const child = spawnCli(['login', '--method', 'paste'], sb.env)
-    const [, url] = await waitForStderr(child, AUTHORIZE_URL)
-    const { redirectedTo } = await approveWithHttp(url as string)
-    const params = new URL(redirectedTo as string).searchParams
-    child.stdin?.end(`${params.get('code')}#${params.get('state')}\n`)
-    const r = await child.output
-    assert.equal(r.code, 0, r.stderr)
-    assert.equal(r.stdout, '')
-  } finally {
-    await sb.cleanup()
-  }
-})
-
-test('auto in a terminal over SSH picks the device flow and says why', async () => {
-  const sb = await sandbox({ SSH_CONNECTION: '203.0.113.9 51000 198.51.100.7 22' })
-  try {
-    await addProfile(server, sb.env)
-    const tmux = await startTmux([process.execPath, BIN, 'login'], { env: sb.env })
-    try {
-      const screen = await tmux.waitFor(DEVICE_LINK)
-      assert.match(screen, /with the device flow \(an SSH session, and the server offers the device flow\)/)
-      await approveWithHttp(screen.match(DEVICE_LINK)?.[1] as string)
-      assert.equal(await tmux.exitCode(), 0, await tmux.capture())
-    } finally {
-      await tmux.kill()
-    }
-  } finally {
-    await sb.cleanup()
-  }
-})
-
-test('auto without a terminal (CI) fails fast with what to do instead', async () => {
-  const sb = await sandbox({ CI: 'true' })
-  try {
-    await addProfile(server, sb.env)
-    const r = await runCli(['login'], sb.env)
-    assert.equal(r.code, 2)
-    assert.match(
-      r.stderr,
-      /no person can answer a login here \(CI\).*run: authkeep login --profile test --method paste < pasted-url.txt\n$/,
-    )
-  } finally {
-    await sb.cleanup()
-  }
+test('auto without a terminal (CI) fails fast with what to do instead', async (t) => {
+  const sb = await sandbox(t, { CI: 'true' })
+  await addProfile(server, sb.env)
+  const r = await runCli(['login'], sb.env)
+  assert.equal(r.code, 2)
+  assert.match(
+    r.stderr,
+    /no person can answer a login here \(CI\).*run: authkeep login --profile test --method paste < pasted-url.txt\n$/,
+  )
 })
 
 test('stdin closed at a paste prompt (paste, handoff, --complete-handoff): exit 2 and one line, nothing stored', async () => {

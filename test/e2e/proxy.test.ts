@@ -45,29 +45,25 @@ after(async () => {
   await server?.close()
 })
 
-test('refresh goes through HTTP_PROXY when one is set, and around it for NO_PROXY hosts', async () => {
-  const sb = await sandbox()
-  try {
-    await addProfile(server, sb.env)
-    assert.equal((await deviceLogin(sb.env, (u) => approveWithHttp(u))).code, 0)
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`
+test('refresh goes through HTTP_PROXY when one is set, and around it for NO_PROXY hosts', async (t) => {
+  const sb = await sandbox(t)
+  await addProfile(server, sb.env)
+  assert.equal((await deviceLogin(sb.env, (u) => approveWithHttp(u))).code, 0)
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`
 
-    const via = await runCli(['refresh', '--force'], { ...sb.env, HTTP_PROXY: proxyUrl })
-    assert.equal(via.code, 0, via.stderr)
-    const target = new URL(server.issuer).host
-    assert.ok(seen.includes(`CONNECT ${target}`), seen.join('\n'))
+  const via = await runCli(['refresh', '--force'], { ...sb.env, HTTP_PROXY: proxyUrl })
+  assert.equal(via.code, 0, via.stderr)
+  const target = new URL(server.issuer).host
+  assert.ok(seen.includes(`CONNECT ${target}`), seen.join('\n'))
 
-    seen.length = 0
-    const around = await runCli(['refresh', '--force'], {
-      ...sb.env,
-      HTTP_PROXY: proxyUrl,
-      NO_PROXY: '127.0.0.1',
-    })
-    assert.equal(around.code, 0, around.stderr)
-    assert.deepEqual(seen, [])
-  } finally {
-    await sb.cleanup()
-  }
+  seen.length = 0
+  const around = await runCli(['refresh', '--force'], {
+    ...sb.env,
+    HTTP_PROXY: proxyUrl,
+    NO_PROXY: '127.0.0.1',
+  })
+  assert.equal(around.code, 0, around.stderr)
+  assert.deepEqual(seen, [])
 })
 
 test('the single executable goes through the proxy too: undici is inside it', async () => {

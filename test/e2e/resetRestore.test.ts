@@ -24,50 +24,46 @@ before(async () => {
 })
 after(() => server?.close())
 
-test('reset: backup → revoke → clear → headless login; backups lists it and restore puts it back exactly', async () => {
-  const sb = await sandbox()
-  try {
-    await addProfile(server, sb.env)
-    assert.equal((await deviceLogin(sb.env, (u) => approveWithHttp(u))).code, 0)
-    const oldText = await readFile(sb.recordFile('test'), 'utf8')
-    const old = JSON.parse(oldText)
-    server.resetCounts()
+test('reset: backup → revoke → clear → headless login; backups lists it and restore puts it back exactly', async (t) => {
+  const sb = await sandbox(t)
+  await addProfile(server, sb.env)
+  assert.equal((await deviceLogin(sb.env, (u) => approveWithHttp(u))).code, 0)
+  const oldText = await readFile(sb.recordFile('test'), 'utf8')
+  const old = JSON.parse(oldText)
+  server.resetCounts()
 
-    const child = spawnCli(['reset', '--method', 'device'], sb.env)
-    child.stdin?.end()
-    await approveWithHttp((await waitForStderr(child, DEVICE_LINK))[1] as string)
-    const r = await child.output
-    assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stderr, /Backed up the old login to .*-reset\.json\.\nRevoked it at the server\./)
-    assert.equal(server.counts.revocation, 1)
-    assert.equal((await server.userinfo(old.access_token)).status, 401, 'the old grant is dead')
-    const fresh = await sb.readRecord('test')
-    assert.notEqual(fresh.refresh_token, old.refresh_token)
-    assert.equal((await server.userinfo(fresh.access_token as string)).status, 200)
+  const child = spawnCli(['reset', '--method', 'device'], sb.env)
+  child.stdin?.end()
+  await approveWithHttp((await waitForStderr(child, DEVICE_LINK))[1] as string)
+  const r = await child.output
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stderr, /Backed up the old login to .*-reset\.json\.\nRevoked it at the server\./)
+  assert.equal(server.counts.revocation, 1)
+  assert.equal((await server.userinfo(old.access_token)).status, 401, 'the old grant is dead')
+  const fresh = await sb.readRecord('test')
+  assert.notEqual(fresh.refresh_token, old.refresh_token)
+  assert.equal((await server.userinfo(fresh.access_token as string)).status, 200)
 
-    const list = JSON.parse((await runCli(['backups', '--json'], sb.env)).stdout).backups
-    const resetBackup = list.find((b: { reason: string }) => b.reason === 'reset')
-    assert.ok(resetBackup, JSON.stringify(list))
-    const restored = await runCli(['restore', resetBackup.id], sb.env)
-    assert.equal(restored.code, 0, restored.stderr)
-    assert.equal(await readFile(sb.recordFile('test'), 'utf8'), oldText, 'byte for byte')
-    assert.equal((await stat(sb.recordFile('test'))).mode & 0o777, 0o600)
-    const after = JSON.parse((await runCli(['backups', '--json'], sb.env)).stdout).backups
-    assert.ok(
-      after.some((b: { reason: string }) => b.reason === 'restore'),
-      'what restore replaced was backed up',
-    )
-    assertNoSecrets(
-      [r.stderr, restored.stderr, JSON.stringify(list)],
-      [old.refresh_token, fresh.refresh_token as string],
-    )
+  const list = JSON.parse((await runCli(['backups', '--json'], sb.env)).stdout).backups
+  const resetBackup = list.find((b: { reason: string }) => b.reason === 'reset')
+  assert.ok(resetBackup, JSON.stringify(list))
+  const restored = await runCli(['restore', resetBackup.id], sb.env)
+  assert.equal(restored.code, 0, restored.stderr)
+  assert.equal(await readFile(sb.recordFile('test'), 'utf8'), oldText, 'byte for byte')
+  assert.equal((await stat(sb.recordFile('test'))).mode & 0o777, 0o600)
+  const after = JSON.parse((await runCli(['backups', '--json'], sb.env)).stdout).backups
+  assert.ok(
+    after.some((b: { reason: string }) => b.reason === 'restore'),
+    'what restore replaced was backed up',
+  )
+  assertNoSecrets(
+    [r.stderr, restored.stderr, JSON.stringify(list)],
+    [old.refresh_token, fresh.refresh_token as string],
+  )
 
-    const unknown = await runCli(['restore', 'test/nope'], sb.env)
-    assert.equal(unknown.code, 2)
-    assert.match(unknown.stderr, /no backup with id "test\/nope"; run: authkeep backups/)
-  } finally {
-    await sb.cleanup()
-  }
+  const unknown = await runCli(['restore', 'test/nope'], sb.env)
+  assert.equal(unknown.code, 2)
+  assert.match(unknown.stderr, /no backup with id "test\/nope"; run: authkeep backups/)
 })
 
 test('claude-code reset keeps what else Claude stores in the file, and the backup holds the old login', async () => {

@@ -131,29 +131,25 @@ describe('a signal while a refresh is in flight waits for the answer to be saved
     await assertLoginWorks()
   })
 
-  test('agent, SIGTERM while it refreshes for a client: the client gets its token, then the agent stops', async () => {
+  test('agent, SIGTERM while it refreshes for a client: the client gets its token, then the agent stops', async (t) => {
     const before = await expire()
     const agent = spawnCli(['agent', '--socket', join(sb.dir, 'agent', 'agent.sock')], sb.env)
     let client: Cli | undefined
     try {
       const [, socket] = await waitForStderr(agent, /^export AUTHKEEP_AGENT_SOCK=(\S+)$/m)
-      const remote = await sandbox({ AUTHKEEP_AGENT_SOCK: socket as string })
-      try {
-        await holdAndSignal(
-          () => {
-            client = spawnCli(['token', '--profile', 'test'], remote.env)
-            client.stdin?.end()
-            return client
-          },
-          ['SIGTERM'],
-          () => agent,
-        )
-        const got = await (client as Cli).output
-        assert.equal(got.code, 0, got.stderr)
-        assert.equal((await server.userinfo(got.stdout.trim())).status, 200)
-      } finally {
-        await remote.cleanup()
-      }
+      const remote = await sandbox(t, { AUTHKEEP_AGENT_SOCK: socket as string })
+      await holdAndSignal(
+        () => {
+          client = spawnCli(['token', '--profile', 'test'], remote.env)
+          client.stdin?.end()
+          return client
+        },
+        ['SIGTERM'],
+        () => agent,
+      )
+      const got = await (client as Cli).output
+      assert.equal(got.code, 0, got.stderr)
+      assert.equal((await server.userinfo(got.stdout.trim())).status, 200)
       const r = await agent.output
       assert.equal(r.code, 0, r.stderr)
       assert.match(r.stderr, /stopped \(SIGTERM\)/)

@@ -1,11 +1,6 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
-
-export interface AgentOptions {
-  profile?: string[]
-  socket?: string
-  confirm?: boolean
-}
+import type { AgentOptions } from './options.js'
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value]
 

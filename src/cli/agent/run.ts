@@ -7,7 +7,7 @@ import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import type { Profile } from '../../profiles/profile.js'
 import { agentService, type Confirm } from '../../usecases/agentServe.js'
 import type { Run } from '../dispatch.js'
-import type { AgentOptions } from './command.js'
+import type { AgentOptions } from './options.js'
 
 const CONFIRM_TIMEOUT_MS = 60_000
 

@@ -1,11 +1,7 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { jsonOption } from '../options.js'
-
-export interface BackupsOptions {
-  profile?: string
-  json?: boolean
-}
+import type { BackupsOptions } from './options.js'
 
 export function backupsCommand(dispatch: Dispatch): Command {
   return new Command('backups')

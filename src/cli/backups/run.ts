@@ -1,7 +1,7 @@
 import { ExitCode } from '../../errors.js'
 import { listBackups } from '../../stores/backups.js'
 import type { Run } from '../dispatch.js'
-import type { BackupsOptions } from './command.js'
+import type { BackupsOptions } from './options.js'
 
 export const backupsRun: Run<BackupsOptions> = async (deps, opts) => {
   const entries = await listBackups(deps.paths, opts.profile)

@@ -1,10 +1,7 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { profileOption } from '../options.js'
-
-export type ClaudeAction =
-  | { action: 'use-helper'; profile?: string; off: boolean }
-  | { action: 'helper'; profile?: string }
+import type { ClaudeAction } from './options.js'
 
 export function claudeCommand(dispatch: Dispatch): Command {
   const run = (a: ClaudeAction) => dispatch(() => import('./run.js').then((m) => m.claudeRun), a)

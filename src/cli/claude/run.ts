@@ -5,7 +5,7 @@ import { claudeConfigDir } from '../../stores/claudeCodeStore.js'
 import { helperCommand, setApiKeyHelper } from '../../usecases/claudeSettings.js'
 import { getToken } from '../../usecases/getToken.js'
 import type { Run } from '../dispatch.js'
-import type { ClaudeAction } from './command.js'
+import type { ClaudeAction } from './options.js'
 
 export const claudeRun: Run<ClaudeAction> = async (deps, a) => {
   const config = await loadConfig(deps.paths)

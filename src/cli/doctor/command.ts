@@ -1,13 +1,7 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { jsonOption, profileOption } from '../options.js'
-
-export interface DoctorOptions {
-  profile?: string
-  json?: boolean
-  online?: boolean
-  fix?: boolean
-}
+import type { DoctorOptions } from './options.js'
 
 export function doctorCommand(dispatch: Dispatch): Command {
   return new Command('doctor')

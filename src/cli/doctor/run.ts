@@ -6,8 +6,9 @@ import { CLAUDE_CODE } from '../../profiles/claudeCode.js'
 import { type Config, loadConfig, pickProfile } from '../../profiles/configFile.js'
 import { claudeConfigDir } from '../../stores/claudeCodeStore.js'
 import { type Diagnosis, diagnose } from '../../usecases/diagnose.js'
+import { getToken } from '../../usecases/getToken.js'
 import type { Run } from '../dispatch.js'
-import type { DoctorOptions } from './command.js'
+import type { DoctorOptions } from './options.js'
 import { renderDiagnosis } from './render.js'
 
 /** An invalid config.json stops every command: doctor reports it as a finding, in --json too. */
@@ -50,9 +51,13 @@ export const doctorRun: Run<DoctorOptions> = async (deps, opts) => {
     now: deps.clock.now(),
     configDir:
       profile.kind === 'claude-code' ? claudeConfigDir(profile, deps.processEnv, deps.home) : undefined,
-    credentialFile: deps.storeFor(profile).recordFile(profile.name),
+    // Doctor's checks are about files; a store without one (a remote store) gets its own checks.
+    credentialFile: deps.credentialsOf(profile).file ?? '',
     online: opts.online === true,
-    deps,
+    // Its retry notices would interleave with the report.
+    refreshNow: async () => {
+      await getToken({ ...deps, io: { ...deps.io, err: () => {} } }, profile, { force: true })
+    },
   }
   return report(deps, opts, profile.name, await diagnose(ctx, CHECKS, { fix: opts.fix === true }))
 }

@@ -1,13 +1,7 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { profileOption } from '../options.js'
-
-export interface ExecOptions {
-  profile?: string
-  mask?: boolean
-  env?: string
-  command: string[]
-}
+import type { ExecOptions } from './options.js'
 
 export function execCommand(dispatch: Dispatch): Command {
   return new Command('exec')

@@ -1,11 +1,11 @@
 import { AuthkeepError, ExitCode, UsageError } from '../../errors.js'
-import { loadConfig, pickProfileOrAgent } from '../../profiles/configFile.js'
 import { planExec } from '../../usecases/execPlan.js'
 import type { Run } from '../dispatch.js'
-import type { ExecOptions } from './command.js'
+import { profileFor } from '../profileFor.js'
+import type { ExecOptions } from './options.js'
 
 export const execRun: Run<ExecOptions> = async (deps, opts) => {
-  const profile = pickProfileOrAgent(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'exec')
+  const profile = await profileFor(deps, opts.profile, 'exec', { agent: true })
   if (opts.env !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(opts.env)) {
     throw new UsageError(
       `--env "${opts.env}" is not a variable name`,

@@ -1,12 +1,7 @@
 import { Command } from 'commander'
 import { DEFAULT_INSTALL_DIR } from '../../usecases/installRemote.js'
 import type { Dispatch } from '../dispatch.js'
-
-export interface InstallOptions {
-  to: string
-  dir: string
-  exe?: string
-}
+import type { InstallOptions } from './options.js'
 
 export function installCommand(dispatch: Dispatch): Command {
   return new Command('install')

@@ -1,23 +1,7 @@
 import { Command, Option } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { intIn, jsonOption } from '../options.js'
-
-export interface KeepaliveRunOptions {
-  warnDays: number
-  notifyCommand?: string
-  once?: boolean
-  backoffMin: number
-  backoffMax: number
-}
-
-export interface KeepaliveStatusOptions {
-  json?: boolean
-}
-
-export interface KeepaliveInstallOptions {
-  notifyCommand?: string
-  warnDays?: number
-}
+import type { KeepaliveInstallOptions, KeepaliveRunOptions, KeepaliveStatusOptions } from './options.js'
 
 const warnDays = () =>
   new Option('--warn-days <n>', 'warn when a login ends within this many days').argParser(intIn(0, 365))

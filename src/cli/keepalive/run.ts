@@ -4,7 +4,7 @@ import { installKeepAlive, uninstallKeepAlive } from '../../usecases/keepaliveIn
 import { keepAliveOnce, startKeepAlive } from '../../usecases/keepaliveRun.js'
 import { keepaliveStatus } from '../../usecases/keepaliveStatus.js'
 import type { Run } from '../dispatch.js'
-import type { KeepaliveInstallOptions, KeepaliveRunOptions, KeepaliveStatusOptions } from './command.js'
+import type { KeepaliveInstallOptions, KeepaliveRunOptions, KeepaliveStatusOptions } from './options.js'
 import { renderKeepaliveStatus } from './render.js'
 
 export const keepaliveRunRun: Run<KeepaliveRunOptions> = async (deps, opts) => {

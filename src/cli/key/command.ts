@@ -1,16 +1,7 @@
 import { Command, Option } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { profileOption } from '../options.js'
-
-export interface KeySetOptions {
-  profile?: string
-  kind?: 'api-key' | 'oauth-token'
-  store?: 'auto' | 'file' | 'keyring'
-}
-
-export type KeyAction =
-  | { action: 'set'; opts: KeySetOptions }
-  | { action: 'remove'; opts: { profile?: string } }
+import type { KeyAction, KeySetOptions } from './options.js'
 
 export function keyCommand(dispatch: Dispatch): Command {
   const run = (a: KeyAction) => dispatch(() => import('./run.js').then((m) => m.keyRun), a)

@@ -1,17 +1,12 @@
 import { ExitCode } from '../../errors.js'
-import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import { mask } from '../../secret.js'
 import { backupKeyFile, checkKeyText, recogniseKind } from '../../usecases/keys.js'
 import type { Run } from '../dispatch.js'
-import type { KeyAction } from './command.js'
+import { profileFor } from '../profileFor.js'
+import type { KeyAction } from './options.js'
 
 export const keyRun: Run<KeyAction> = async (deps, a) => {
-  const profile = pickProfile(
-    await loadConfig(deps.paths),
-    a.opts.profile,
-    deps.processEnv,
-    `key ${a.action}`,
-  )
+  const profile = await profileFor(deps, a.opts.profile, `key ${a.action}`)
   if (a.action === 'remove') {
     const backup = await backupKeyFile(deps, profile.name, 'remove')
     await deps.keys.remove(profile.name)

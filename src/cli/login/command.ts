@@ -1,27 +1,8 @@
 import { Command, Option } from 'commander'
-import { LOGIN_METHODS, type RequestedMethod } from '../../oauth/chooseMethod.js'
-import type { StorePreference } from '../../profiles/profile.js'
+import { LOGIN_METHODS } from '../../oauth/chooseMethod.js'
 import type { Dispatch } from '../dispatch.js'
 import { intIn, profileOption } from '../options.js'
-
-/** How to sign in: shared by `login` and `reset`, which ends in a login. */
-export interface LoginFlowOptions {
-  profile?: string
-  method: RequestedMethod
-  port?: number
-  timeout: number
-}
-
-export interface LoginOptions extends LoginFlowOptions {
-  store?: StorePreference
-  longLived?: boolean
-  /** Hand-off: log in here for another machine and deliver it there over ssh. */
-  for?: string
-  /** Hand-off, laptop side of `--method handoff`: the line the remote printed. */
-  completeHandoff?: string
-  /** Hand-off, remote side of `--for`: the payload arrives on stdin (not for people). */
-  receive?: boolean
-}
+import type { LoginOptions } from './options.js'
 
 export function withLoginFlowOptions(cmd: Command): Command {
   return cmd

@@ -5,7 +5,7 @@ import { loginFor } from '../../usecases/handoffFor.js'
 import { receiveHandoff } from '../../usecases/handoffReceive.js'
 import { login, loginLongLived } from '../../usecases/login.js'
 import type { Run } from '../dispatch.js'
-import type { LoginOptions } from './command.js'
+import type { LoginOptions } from './options.js'
 
 function assertAlone(opts: LoginOptions, flag: string): void {
   if (opts.longLived || opts.store || opts.port !== undefined) {

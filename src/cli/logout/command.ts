@@ -1,10 +1,7 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { profileOption } from '../options.js'
-
-export interface LogoutOptions {
-  profile?: string
-}
+import type { LogoutOptions } from './options.js'
 
 export function logoutCommand(dispatch: Dispatch): Command {
   return new Command('logout')

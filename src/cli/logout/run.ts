@@ -1,11 +1,11 @@
 import { ExitCode } from '../../errors.js'
-import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import { logout, unrevoked } from '../../usecases/logout.js'
 import type { Run } from '../dispatch.js'
-import type { LogoutOptions } from './command.js'
+import { profileFor } from '../profileFor.js'
+import type { LogoutOptions } from './options.js'
 
 export const logoutRun: Run<LogoutOptions> = async (deps, opts) => {
-  const profile = pickProfile(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'logout')
+  const profile = await profileFor(deps, opts.profile, 'logout')
   const result = await logout(deps, profile)
   if (!result.loggedIn) {
     deps.io.err(`Profile "${profile.name}" is not logged in; nothing to do.\n`)

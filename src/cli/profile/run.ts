@@ -1,19 +1,12 @@
 import { ExitCode, UsageError } from '../../errors.js'
 import { revocationNeedsClientAuth } from '../../oauth/revocation.js'
-import {
-  assertNewProfileName,
-  deleteProfile,
-  loadConfig,
-  pickProfile,
-  putProfile,
-} from '../../profiles/configFile.js'
+import { assertNewProfileName, loadConfig, pickProfile, putProfile } from '../../profiles/configFile.js'
 import { toProfile } from '../../profiles/profile.js'
-import { backupExisting } from '../../stores/backups.js'
 import { buildProfile } from '../../usecases/addProfile.js'
 import { checkClientSecret } from '../../usecases/clientSecret.js'
-import { withCredentialLock } from '../../usecases/credentialLock.js'
+import { removeProfile } from '../../usecases/removeProfile.js'
 import type { Run } from '../dispatch.js'
-import type { ProfileAction } from './command.js'
+import type { ProfileAction } from './options.js'
 
 export const profileRun: Run<ProfileAction> = async (deps, a) => {
   const config = await loadConfig(deps.paths)
@@ -88,23 +81,7 @@ export const profileRun: Run<ProfileAction> = async (deps, a) => {
     }
     case 'remove': {
       const profile = pickProfile(config, a.name, deps.processEnv, 'profile remove')
-      if (!(profile.name in config.raw.profiles)) {
-        throw new UsageError(`"${profile.name}" is built in and cannot be removed`, 'authkeep profile list')
-      }
-      const store = deps.storeFor(profile)
-      const { backup, credential } = await withCredentialLock(deps, profile, async () => {
-        const saved = await backupExisting(
-          deps.paths,
-          store,
-          profile.name,
-          'profile-remove',
-          deps.clock.now(),
-        )
-        if (saved.backup) await store.remove(profile.name, saved.credential?.secretsIn)
-        return saved
-      })
-      await deps.clientSecrets.remove(profile.name)
-      await deleteProfile(config, profile.name)
+      const { backup, credential } = await removeProfile(deps, config, profile)
       io.err(
         `Removed profile "${profile.name}".${backup ? ` Its credential was kept at ${backup}${credential?.refreshToken ? ' (not revoked: use `authkeep logout` first to revoke)' : ''}.` : ''}\n`,
       )

@@ -1,11 +1,7 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { profileOption } from '../options.js'
-
-export interface RefreshOptions {
-  profile?: string
-  force?: boolean
-}
+import type { RefreshOptions } from './options.js'
 
 export function refreshCommand(dispatch: Dispatch): Command {
   return new Command('refresh')

@@ -1,11 +1,11 @@
 import { ExitCode } from '../../errors.js'
-import { loadConfig, pickProfileOrAgent } from '../../profiles/configFile.js'
 import { getToken } from '../../usecases/getToken.js'
 import type { Run } from '../dispatch.js'
-import type { RefreshOptions } from './command.js'
+import { profileFor } from '../profileFor.js'
+import type { RefreshOptions } from './options.js'
 
 export const refreshRun: Run<RefreshOptions> = async (deps, opts) => {
-  const profile = pickProfileOrAgent(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'refresh')
+  const profile = await profileFor(deps, opts.profile, 'refresh', { agent: true })
   const { credential, source } = await getToken(deps, profile, { force: opts.force === true })
   const until = credential.expiresAt ? ` until ${credential.expiresAt.toISOString()}` : ''
   const what = {

@@ -1,8 +1,7 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
-import { type LoginFlowOptions, withLoginFlowOptions } from '../login/command.js'
-
-export type ResetOptions = LoginFlowOptions
+import { withLoginFlowOptions } from '../login/command.js'
+import type { ResetOptions } from './options.js'
 
 export function resetCommand(dispatch: Dispatch): Command {
   return withLoginFlowOptions(

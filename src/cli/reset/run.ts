@@ -1,11 +1,11 @@
 import { ExitCode } from '../../errors.js'
-import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import { reset } from '../../usecases/reset.js'
 import type { Run } from '../dispatch.js'
-import type { ResetOptions } from './command.js'
+import { profileFor } from '../profileFor.js'
+import type { ResetOptions } from './options.js'
 
 export const resetRun: Run<ResetOptions> = async (deps, opts) => {
-  const profile = pickProfile(await loadConfig(deps.paths), opts.profile, deps.processEnv, 'reset')
+  const profile = await profileFor(deps, opts.profile, 'reset')
   await reset(deps, profile, {
     method: opts.method,
     port: opts.port,

@@ -1,10 +1,6 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 
-export interface RestoreOptions {
-  id: string
-}
-
 export function restoreCommand(dispatch: Dispatch): Command {
   return new Command('restore')
     .description('put a backup back exactly as it was (what it replaces is backed up first)')

@@ -2,7 +2,7 @@ import { ExitCode } from '../../errors.js'
 import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import { restore } from '../../usecases/restore.js'
 import type { Run } from '../dispatch.js'
-import type { RestoreOptions } from './command.js'
+import type { RestoreOptions } from './options.js'
 
 export const restoreRun: Run<RestoreOptions> = async (deps, opts) => {
   const config = await loadConfig(deps.paths)

@@ -1,11 +1,6 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
-
-export interface SshOptions {
-  socket?: string
-  printConfig?: string
-  sshArgs: string[]
-}
+import type { SshOptions } from './options.js'
 
 export function sshCommand(dispatch: Dispatch): Command {
   return new Command('ssh')

@@ -7,7 +7,7 @@ import { planSsh, sshConfigSnippet } from '../../agent/sshArgs.js'
 import { AuthkeepError, ExitCode, UsageError } from '../../errors.js'
 import { sshProgram } from '../../handoff/sshProgram.js'
 import type { Run } from '../dispatch.js'
-import type { SshOptions } from './command.js'
+import type { SshOptions } from './options.js'
 
 export const sshRun: Run<SshOptions> = async (deps, opts) => {
   const localSocket = resolve(

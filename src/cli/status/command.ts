@@ -1,11 +1,7 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { jsonOption } from '../options.js'
-
-export interface StatusOptions {
-  profile?: string
-  json?: boolean
-}
+import type { StatusOptions } from './options.js'
 
 export function statusCommand(dispatch: Dispatch): Command {
   return new Command('status')

@@ -3,7 +3,7 @@ import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import { keepaliveWarnings } from '../../usecases/keepaliveStatus.js'
 import { profileStatus, profilesInUse } from '../../usecases/status.js'
 import type { Run } from '../dispatch.js'
-import type { StatusOptions } from './command.js'
+import type { StatusOptions } from './options.js'
 import { renderStatus } from './render.js'
 
 export const statusRun: Run<StatusOptions> = async (deps, opts) => {

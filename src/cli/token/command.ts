@@ -1,10 +1,7 @@
 import { Command } from 'commander'
 import type { Dispatch } from '../dispatch.js'
 import { profileOption } from '../options.js'
-
-export interface TokenOptions {
-  profile?: string
-}
+import type { TokenOptions } from './options.js'
 
 export function tokenCommand(dispatch: Dispatch): Command {
   return new Command('token')

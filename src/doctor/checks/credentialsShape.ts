@@ -1,5 +1,5 @@
+import { linkTarget, writeFileAtomic } from '../../files/atomicFile.js'
 import { withFileLocks } from '../../lock/fileLock.js'
-import { linkTarget, writeFileAtomic } from '../../stores/atomicFile.js'
 import { type Check, finding } from '../finding.js'
 import { lockPaths } from './claudeLocks.js'
 import { isRecord, present, readJson } from './jsonFile.js'

@@ -21,7 +21,7 @@ export async function fixtureContext(
     configDir,
     credentialFile: join(configDir, '.credentials.json'),
     online: false,
-    deps: undefined,
+    refreshNow: undefined,
     ...over,
   }
   return { ctx, dir, cleanup: () => rm(dir, { recursive: true, force: true }) }

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../errors.js'
-import { type ReadRules, readFileIfExists } from '../../stores/atomicFile.js'
+import { type ReadRules, readFileIfExists } from '../../files/atomicFile.js'
 
 export type JsonRead =
   | { state: 'missing' }

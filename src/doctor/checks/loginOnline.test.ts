@@ -2,22 +2,9 @@ import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
-import type { Deps } from '../../deps.js'
-import type { Credential } from '../../stores/credential.js'
-import type { CredentialStore } from '../../stores/credentialStore.js'
+import { LoginRequiredError } from '../../errors.js'
 import { fixtureContext } from './fixtureContext.js'
 import { loginOnline } from './loginOnline.js'
-
-/** Deps whose store answers `read` as given; nothing else is reached before getToken decides. */
-function depsReading(read: () => Promise<Credential | undefined>): Deps {
-  const store = { read } as unknown as CredentialStore
-  return {
-    storeFor: () => store,
-    io: { err: () => assert.fail('doctor must not print retry notices') },
-    clock: { now: () => new Date() },
-    processEnv: {},
-  } as unknown as Deps
-}
 
 async function listening(): Promise<{ url: string; close: () => void }> {
   const s = createServer((socket) => socket.destroy())
@@ -33,23 +20,22 @@ test('login.online: a login the server refused is an error with reset; any other
     await mkdir(ctx.configDir as string, { recursive: true })
     await writeFile(ctx.credentialFile, '{}')
     const profile = { ...ctx.profile, endpoints: { ...ctx.profile.endpoints, token: server.url } }
-    const refused = depsReading(
-      async () =>
-        ({ state: 'login_required', stateReason: 'invalid_grant: token revoked' }) as unknown as Credential,
-    )
-    const [f] = await loginOnline.run({ ...ctx, profile, deps: refused })
+    const refused = async () => {
+      throw new LoginRequiredError('claude-code', 'invalid_grant: token revoked')
+    }
+    const [f] = await loginOnline.run({ ...ctx, profile, refreshNow: refused })
     assert.equal(f?.severity, 'error')
     assert.equal(f?.found, 'the server refused the login: invalid_grant: token revoked')
     assert.equal(f?.fix, 'authkeep reset --profile claude-code')
 
-    const broken = depsReading(async () => {
+    const broken = async () => {
       throw new Error('the disk is on fire')
-    })
-    const [g] = await loginOnline.run({ ...ctx, profile, deps: broken })
+    }
+    const [g] = await loginOnline.run({ ...ctx, profile, refreshNow: broken })
     assert.equal(g?.severity, 'warning')
     assert.equal(g?.found, 'the test refresh failed: the disk is on fire')
 
-    assert.deepEqual(await loginOnline.run({ ...ctx, profile, deps: broken, online: false }), [])
+    assert.deepEqual(await loginOnline.run({ ...ctx, profile, refreshNow: broken, online: false }), [])
   } finally {
     server.close()
     await cleanup()

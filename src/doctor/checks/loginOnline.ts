@@ -1,6 +1,5 @@
 import { lstat } from 'node:fs/promises'
 import { LoginRequiredError } from '../../errors.js'
-import { getToken } from '../../usecases/getToken.js'
 import { type Check, finding } from '../finding.js'
 import { directProbe } from './endpointProbe.js'
 import { redact } from './redact.js'
@@ -9,15 +8,12 @@ export const loginOnline: Check = {
   id: 'login.online',
   title: 'the server accepts the login: one refresh under the lock (--online)',
   async run(ctx) {
-    const deps = ctx.deps
+    const refreshNow = ctx.refreshNow
     // No login, or no way to reach the server, are already other checks' findings.
-    if (!ctx.online || !deps || !(await lstat(ctx.credentialFile).catch(() => undefined))) return []
+    if (!ctx.online || !refreshNow || !(await lstat(ctx.credentialFile).catch(() => undefined))) return []
     if (!(await directProbe(ctx)).ok) return []
-    // The refresh protocol itself (lock, re-read, write back), so a peer's refresh is adopted, never raced;
-    // its retry notices would interleave with the report.
-    const quiet = { ...deps, io: { ...deps.io, err: () => {} } }
     try {
-      await getToken(quiet, ctx.profile, { force: true })
+      await refreshNow()
       return []
     } catch (err) {
       const message = redact((err as Error).message)

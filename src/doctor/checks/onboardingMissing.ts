@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { linkTarget, readFileIfExists, writeFileAtomic } from '../../stores/atomicFile.js'
+import { linkTarget, readFileIfExists, writeFileAtomic } from '../../files/atomicFile.js'
 import { type Check, type DoctorContext, finding } from '../finding.js'
 import { isRecord, readJson } from './jsonFile.js'
 import { editJsonCommand } from './shell.js'

@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto'
 import type * as oidc from 'openid-client'
-import { authorizationRequest, clientConfig } from '../oauth/client.js'
-import { readPasted, redeemPasted } from '../oauth/pasteFlow.js'
 import type { Io } from '../ports/io.js'
 import type { Prompter } from '../ports/prompter.js'
 import type { Profile } from '../profiles/profile.js'
-import { encodeRequest } from './blob.js'
+import { authorizationRequest, clientConfig } from './client.js'
+import { encodeRequest } from './handoffBlob.js'
+import { readPasted, redeemPasted } from './pasteFlow.js'
 
 /**
  * `login --method handoff`, on the machine without a browser: it builds the authorization request

@@ -1,0 +1,5 @@
+export interface AgentOptions {
+  profile?: string[]
+  socket?: string
+  confirm?: boolean
+}

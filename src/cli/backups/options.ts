@@ -1,0 +1,4 @@
+export interface BackupsOptions {
+  profile?: string
+  json?: boolean
+}

@@ -1,0 +1,3 @@
+export type ClaudeAction =
+  | { action: 'use-helper'; profile?: string; off: boolean }
+  | { action: 'helper'; profile?: string }

@@ -1,0 +1,6 @@
+export interface DoctorOptions {
+  profile?: string
+  json?: boolean
+  online?: boolean
+  fix?: boolean
+}

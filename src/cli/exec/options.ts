@@ -1,0 +1,6 @@
+export interface ExecOptions {
+  profile?: string
+  mask?: boolean
+  env?: string
+  command: string[]
+}

@@ -1,0 +1,5 @@
+export interface InstallOptions {
+  to: string
+  dir: string
+  exe?: string
+}

@@ -1,0 +1,3 @@
+export interface LogoutOptions {
+  profile?: string
+}

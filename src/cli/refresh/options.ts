@@ -1,0 +1,4 @@
+export interface RefreshOptions {
+  profile?: string
+  force?: boolean
+}

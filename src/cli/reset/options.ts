@@ -1,0 +1,3 @@
+import type { LoginFlowOptions } from '../login/options.js'
+
+export type ResetOptions = LoginFlowOptions

@@ -1,0 +1,3 @@
+export interface RestoreOptions {
+  id: string
+}

@@ -1,0 +1,5 @@
+export interface SshOptions {
+  socket?: string
+  printConfig?: string
+  sshArgs: string[]
+}

@@ -1,0 +1,4 @@
+export interface StatusOptions {
+  profile?: string
+  json?: boolean
+}

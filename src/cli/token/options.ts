@@ -1,0 +1,3 @@
+export interface TokenOptions {
+  profile?: string
+}

@@ -1,0 +1,37 @@
+import type { Paths } from '../profiles/paths.js'
+import type { Profile, ProfileKind } from '../profiles/profile.js'
+import { claudeConfigDir, createClaudeCodeStore } from './claudeCodeStore.js'
+import { createCredentialStore } from './credentialStore.js'
+import type { Keyring } from './keyring.js'
+import type { CredentialStore } from './store.js'
+
+/** What a store may need to find and write its credential; every field is cheap until used. */
+export interface StoreContext {
+  paths: Paths
+  env: NodeJS.ProcessEnv
+  home: string
+  /** This machine's fingerprint, hashed on first use. */
+  host: () => string
+  keyring: () => Keyring
+  /** The process's uid, which owns the records it reads; undefined where there are no uids. */
+  uid: number | undefined
+  /** Called with each file written to another CLI's own credential file, to keep the last good one. */
+  onWritten?: (profile: string, file: string, content: string) => Promise<void>
+}
+
+/** One line per kind of credential: a new kind is one store file and one line here. */
+const KINDS: Record<ProfileKind, (profile: Profile, ctx: StoreContext) => CredentialStore> = {
+  oauth: (profile, ctx) => createCredentialStore(ctx.paths, ctx.keyring, profile.name, ctx.uid),
+  'claude-code': (profile, { env, home, host, onWritten }) =>
+    createClaudeCodeStore({
+      configDir: claudeConfigDir(profile, env, home),
+      profile: profile.name,
+      host,
+      onWritten: onWritten && ((file, content) => onWritten(profile.name, file, content)),
+    }),
+}
+
+/** The store that holds this profile's credential: authkeep's record, or a client's own file. */
+export function storeFor(profile: Profile, ctx: StoreContext): CredentialStore {
+  return KINDS[profile.kind](profile, ctx)
+}
