@@ -85,7 +85,9 @@ before(async () => {
   server = await startAuthServer({
     jsonTokenRequests: true,
     scopes: CLAUDE_TEST_SCOPES,
-    ttl: { accessToken: 2 },
+    // The server's exp is whole seconds (iat rounded down), so a token ends up to 1 s before this client
+    // reckons; 6 s leaves the last quarter of its life (when a fresh one is fetched) longer than that.
+    ttl: { accessToken: 6 },
   })
   laptop = await claudeSandbox(server)
   await pasteLoginClaude(laptop.env)
@@ -347,7 +349,7 @@ describe('authkeep ssh: the agent forwarded over a real OpenSSH server', () => {
         assert.equal((await server.userinfo(token as string)).status, 200, `round ${round}: a valid token`)
         tokens.push(token as string)
         refreshTokens.add(await laptopRefreshToken())
-        await sleep(2_100) // past the token's end
+        await sleep(6_100) // past the token's end
       }
       assert.equal(new Set(tokens).size, 3, 'a new token after each expiry')
       const agentLog = agent.stderrSoFar().slice(logFrom)
