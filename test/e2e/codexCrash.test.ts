@@ -26,14 +26,25 @@ before(async () => {
 after(() => fake?.close())
 
 /** A new hand-made login the fake accepts: what a person's `login` would give. */
+let published = Promise.resolve()
+/**
+ * Writes the fake's behaviour with every token accepted so far. The lanes share the file: writes run
+ * one after another, each with the list as it is then, renamed into place so no half file is read.
+ */
+function publish(): Promise<void> {
+  published = published.then(async () => {
+    const tmp = `${behaviour}.tmp`
+    // The delay keeps each refresh in flight long enough for kills to land while the lock is held.
+    await writeFile(tmp, JSON.stringify({ acceptRefreshTokens: accepted, tokenDelayMs: 150 }))
+    await rename(tmp, behaviour)
+  })
+  return published
+}
+
 async function freshLogin(authFile: string, lane: number, n: number): Promise<void> {
   const rt = `rt-crash-${lane}-${n}-${Date.now()}`
   accepted.push(rt)
-  // Keeps each refresh in flight long enough for kills to land while the lock is held.
-  // Renamed into place: the lanes share this file, and the fake must never read half of it.
-  const tmp = `${behaviour}.${lane}.tmp`
-  await writeFile(tmp, JSON.stringify({ acceptRefreshTokens: accepted, tokenDelayMs: 150 }))
-  await rename(tmp, behaviour)
+  await publish()
   const auth = {
     ...codexAuthJson({ accessToken: accessTokenJwt(Math.floor(Date.now() / 1000) + 3600), refreshToken: rt }),
     kept: { by: 'codex' },
@@ -57,9 +68,13 @@ async function lane(id: number, trials: number) {
   const result = { trials: 0, killedMidway: 0, relogins: 0, leaked: 0 }
   try {
     await freshLogin(authFile, id, 0)
-    const t0 = Date.now()
-    assert.equal((await runCli(refresh, sb.env)).code, 0)
-    let whole = Date.now() - t0
+    // The shortest of three whole refreshes: the first, with cold caches, runs long.
+    let whole = Number.POSITIVE_INFINITY
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now()
+      assert.equal((await runCli(refresh, sb.env)).code, 0)
+      whole = Math.min(whole, Date.now() - t0)
+    }
     for (let trial = 0; trial < trials; trial++) {
       const old = JSON.parse(await readFile(authFile, 'utf8'))
       const started = Date.now()
