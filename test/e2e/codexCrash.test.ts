@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { accessTokenJwt, codexAuthJson, type FakeOpenAi, startFakeOpenAi } from '../bed/codex/fakeOpenAi.js'
-import { runCli, sandbox, spawnCli } from './harness.js'
+import { runCli, type Sandbox, sandbox, spawnCli } from './harness.js'
 
 const TRIALS = Number(process.env.AUTHKEEP_CODEX_CRASH_TRIALS ?? 10)
 const LANES = TRIALS > 100 ? 8 : 2
@@ -17,13 +17,17 @@ const LANES = TRIALS > 100 ? 8 : 2
 let fake: FakeOpenAi
 let behaviour: string
 const accepted: string[] = []
+let bed: Sandbox
 before(async () => {
-  const sb = await sandbox()
-  behaviour = join(sb.dir, 'behaviour.json')
-  await writeFile(join(sb.dir, 'log.jsonl'), '')
-  fake = await startFakeOpenAi({ logFile: join(sb.dir, 'log.jsonl'), behaviourFile: behaviour })
+  bed = await sandbox()
+  behaviour = join(bed.dir, 'behaviour.json')
+  await writeFile(join(bed.dir, 'log.jsonl'), '')
+  fake = await startFakeOpenAi({ logFile: join(bed.dir, 'log.jsonl'), behaviourFile: behaviour })
 })
-after(() => fake?.close())
+after(async () => {
+  await fake?.close()
+  await bed?.cleanup()
+})
 
 /** A new hand-made login the fake accepts: what a person's `login` would give. */
 let published = Promise.resolve()
