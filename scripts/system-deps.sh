@@ -11,6 +11,8 @@ command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyri
 # The real Claude Code runs in a loopback-only network namespace with a throwaway TLS CA.
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v nsenter >/dev/null 2>&1 || missing="$missing util-linux"
+# Codex's auth.json.lock is an flock(2) lock; authkeep takes it through util-linux's flock(1).
+command -v flock >/dev/null 2>&1 || missing="$missing util-linux"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 # A second sshd on a loopback port for the hand-off and agent-forwarding tests (never the system's).
 [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"

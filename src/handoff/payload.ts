@@ -4,13 +4,15 @@ import { tokenSyntaxProblem } from '../oauth/tokenResponse.js'
 import type { Config } from '../profiles/configFile.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
+import { codexAuthSchema, codexExpiry, codexFileWith, loginIn } from '../stores/codexStore.js'
 import { type Credential, recordSchema, toRecord } from '../stores/credential.js'
 
 /**
  * The credential as the file the remote keeps: Claude's `.credentials.json` shape for claude-code,
- * authkeep's record otherwise. The sh writer stores it as is; a remote authkeep parses it back.
+ * Codex's `auth.json` for codex, authkeep's record otherwise. The sh writer stores it as is; a remote authkeep parses it back.
  */
 export function credentialFileContent(profile: Profile, c: Credential): string {
+  if (profile.kind === 'codex') return JSON.stringify(codexFileWith({}, c))
   if (profile.kind === 'claude-code') {
     return JSON.stringify({
       claudeAiOauth: {
@@ -27,11 +29,11 @@ export function credentialFileContent(profile: Profile, c: Credential): string {
 
 /**
  * A profile's settings as another machine may take them: without those naming this machine's own
- * files (`claude_config_dir`), which on the remote would send its login into a directory of the sender's.
+ * files (`claude_config_dir`, `codex_home`), which on the remote would send its login into a directory of the sender's.
  */
 function portable(settings: unknown): unknown {
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return settings
-  const { claude_config_dir: _local, ...rest } = settings as Record<string, unknown>
+  const { claude_config_dir: _local, codex_home: _codex, ...rest } = settings as Record<string, unknown>
   return rest
 }
 
@@ -90,6 +92,36 @@ export function parsePayload(
     settings = portable(cfg.data.profiles[profile.name])
   }
   const json = safeJson(body)
+  if (profile.kind === 'codex') {
+    const p = codexAuthSchema.safeParse(json)
+    if (!p.success || !p.data.tokens?.access_token) bad("the credential is not Codex's auth.json shape")
+    let t: ReturnType<typeof loginIn>
+    try {
+      t = loginIn('auth.json', p.data, 'authkeep login --for user@host')
+    } catch (err) {
+      bad(`the credential was refused: ${(err as Error).message}`)
+    }
+    return {
+      settings,
+      credential: {
+        profile: profile.name,
+        state: 'active',
+        stateReason: undefined,
+        tokenType: 'Bearer',
+        accessToken: new Secret(t.access_token),
+        refreshToken: t.refresh_token ? new Secret(t.refresh_token) : undefined,
+        idToken: t.id_token ? new Secret(t.id_token) : undefined,
+        scope: undefined,
+        expiresAt: codexExpiry(p.data),
+        refreshExpiresAt: undefined,
+        obtainedAt: now,
+        updatedAt: now,
+        host,
+        secretsIn: 'file',
+        extra: {},
+      },
+    }
+  }
   if (profile.kind === 'claude-code') {
     const p = claudeShape.safeParse(json)
     if (!p.success) bad("the credential is not Claude Code's shape")

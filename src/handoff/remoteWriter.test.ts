@@ -70,3 +70,32 @@ test('a file that is no JSON object is kept in the backup and replaced by the lo
     assert.match(stderr, /is not a JSON object; only the login is written \(the backup has the rest\)/)
   }
 })
+
+test('the sh writer puts a codex login in $CODEX_HOME/auth.json, backing up the file it replaces', async () => {
+  const home = await mkdtemp(join(tmpdir(), 'authkeep-writer-'))
+  try {
+    const codexHome = join(home, 'codex-home')
+    await mkdir(codexHome, { mode: 0o700 })
+    const file = join(codexHome, 'auth.json')
+    const old = '{"auth_mode":"apikey","OPENAI_API_KEY":"sk-old"}\n'
+    await writeFile(file, old, { mode: 0o600 })
+    const login = {
+      auth_mode: 'chatgpt',
+      OPENAI_API_KEY: null,
+      tokens: { access_token: 'a', refresh_token: 'r' },
+    }
+    const r = spawnSync('sh', ['-c', REMOTE_SCRIPT, 'authkeep-handoff', 'codex', 'codex'], {
+      input: `-\n${JSON.stringify(login)}\n`,
+      env: { PATH: '/usr/bin:/bin', HOME: home, CODEX_HOME: codexHome },
+      encoding: 'utf8',
+    })
+    assert.equal(r.status, 0, r.stderr)
+    assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), login)
+    assert.equal((await stat(file)).mode & 0o777, 0o600)
+    const backupDir = join(home, '.local', 'state', 'authkeep', 'backups', 'codex')
+    const [name] = await readdir(backupDir)
+    assert.equal(JSON.parse(await readFile(join(backupDir, name as string), 'utf8')).content, old)
+  } finally {
+    await rm(home, { recursive: true, force: true })
+  }
+})

@@ -86,6 +86,8 @@ export const REMOTE_SCRIPT = [
   'if [ -n "${AUTHKEEP_HOME:-}" ]; then s=$AUTHKEEP_HOME/state; c=$AUTHKEEP_HOME/config.json; fi',
   'if [ "$kind" = claude ]; then',
   '  f=${CLAUDE_CONFIG_DIR:-$HOME/.claude}/.credentials.json',
+  'elif [ "$kind" = codex ]; then',
+  '  f=${CODEX_HOME:-$HOME/.codex}/auth.json',
   'else',
   '  f=$s/credentials/$p.json',
   'fi',
@@ -141,6 +143,6 @@ export function shQuote(s: string): string {
 }
 
 /** The one remote command line: no secret, only the profile name and its kind. */
-export function remoteCommand(profile: string, kind: 'claude' | 'record'): string {
+export function remoteCommand(profile: string, kind: 'claude' | 'codex' | 'record'): string {
   return `sh -c ${shQuote(REMOTE_SCRIPT)} authkeep-handoff ${shQuote(profile)} ${kind}`
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { UsageError } from '../errors.js'
 import type { Environment } from '../ports/environment.js'
-import type { Profile } from '../profiles/profile.js'
+import { CODEX_DEFAULTS } from '../profiles/codex.js'
+import { type Profile, toProfile } from '../profiles/profile.js'
 import { chooseMethod } from './chooseMethod.js'
 
 const env = (e: Partial<Environment>): Environment => ({
@@ -59,4 +60,12 @@ test('a grant type the server leaves out of grant_types_supported is not chosen,
     () => chooseMethod(env({}), noDevice, 'device'),
     /lists no urn:ietf:params:oauth:grant-type:device_code in grant_types_supported, so the device flow cannot be used/,
   )
+})
+
+test('auto for the built-in codex profile: over SSH OpenAI device login then paste, on a desktop the 1455 loopback', () => {
+  const codex = toProfile('codex', CODEX_DEFAULTS)
+  const ssh = chooseMethod(env({ ssh: true }), codex, 'auto')
+  assert.deepEqual([ssh.method, ssh.fallback], ['device', 'paste'])
+  const desktop = chooseMethod(env({ display: true }), codex, 'auto')
+  assert.deepEqual([desktop.method, desktop.fallback], ['loopback', 'device'])
 })

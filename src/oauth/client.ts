@@ -3,6 +3,7 @@ import { AuthkeepError } from '../errors.js'
 import type { Profile } from '../profiles/profile.js'
 import { httpTimeoutSeconds } from './httpTimeout.js'
 import { jsonTokenRequests } from './jsonTokenRequests.js'
+import { openaiTokenErrors } from './openaiTokenErrors.js'
 
 // An ID token that comes straight from the token endpoint over TLS is not signature-checked (OpenID
 // Connect Core 3.1.3.7, and openid-client does not), so any asymmetric algorithm the server uses is as
@@ -107,7 +108,11 @@ export function clientConfig(
     (u): u is string => typeof u === 'string',
   )
   if (urls.some((u) => u.startsWith('http:'))) oidc.allowInsecureRequests(config)
-  const send = profile.tokenRequestBody === 'json' ? jsonTokenRequests(e.token) : fetch
+  const encoded =
+    profile.tokenRequestBody === 'form'
+      ? fetch
+      : jsonTokenRequests(e.token, profile.tokenRequestBody === 'json-refresh' ? 'refresh_token' : undefined)
+  const send = profile.kind === 'codex' ? openaiTokenErrors(e.token, encoded) : encoded
   config[oidc.customFetch] = async (url, options) => {
     const response = await send(url, options)
     if (url === e.token && response.status === 200) {

@@ -43,7 +43,7 @@ export async function loopbackLogin(
     server.listen(opts.port ?? 0, '127.0.0.1', resolve)
   })
   const port = (server.address() as AddressInfo).port
-  const redirectUri = `http://127.0.0.1:${port}/callback`
+  const redirectUri = loopbackRedirect(profile, port)
   const close = () => {
     server.close()
     server.closeAllConnections()
@@ -75,4 +75,12 @@ export async function loopbackLogin(
   } finally {
     close()
   }
+}
+
+/** The profile's registered loopback redirect (Codex's localhost:1455/auth/callback) on the port listened on. */
+function loopbackRedirect(profile: Profile, port: number): string {
+  if (!profile.loopbackRedirectUri) return `http://127.0.0.1:${port}/callback`
+  const url = new URL(profile.loopbackRedirectUri)
+  url.port = String(port)
+  return url.href
 }

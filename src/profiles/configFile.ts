@@ -3,6 +3,7 @@ import { ConfigError, UsageError } from '../errors.js'
 import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import { parseJson, quoteInput, validate } from '../validation.js'
 import { CLAUDE_CODE, CLAUDE_CODE_DEFAULTS } from './claudeCode.js'
+import { CODEX, CODEX_DEFAULTS } from './codex.js'
 import type { Paths } from './paths.js'
 import { PROFILE_NAME, type Profile, type ProfileRecord, profileSchema, toProfile } from './profile.js'
 
@@ -30,19 +31,23 @@ export async function loadConfig(paths: Paths): Promise<Config> {
   return { file: paths.configFile, raw, profiles }
 }
 
-/** The built-in claude-code profile, under whatever the config file overrides of it. */
+const BUILTINS: Record<string, ProfileRecord> = {
+  [CLAUDE_CODE]: CLAUDE_CODE_DEFAULTS,
+  [CODEX]: CODEX_DEFAULTS,
+}
+
+/** The built-in profiles, each under whatever the config file overrides of it. */
 function withBuiltins(json: unknown): unknown {
   if (typeof json !== 'object' || json === null) return json
   const profiles = (json as { profiles?: unknown }).profiles
   if (profiles !== undefined && (typeof profiles !== 'object' || profiles === null)) return json
   const own = (profiles ?? {}) as Record<string, unknown>
-  const override = own[CLAUDE_CODE]
-  const builtin =
-    typeof override === 'object' && override !== null
-      ? { ...CLAUDE_CODE_DEFAULTS, ...override }
-      : CLAUDE_CODE_DEFAULTS
-  const { [CLAUDE_CODE]: _override, ...rest } = own
-  return { ...json, profiles: { [CLAUDE_CODE]: builtin, ...rest } }
+  const builtins = Object.entries(BUILTINS).map(([name, defaults]) => {
+    const override = own[name]
+    return [name, typeof override === 'object' && override !== null ? { ...defaults, ...override } : defaults]
+  })
+  const rest = Object.fromEntries(Object.entries(own).filter(([name]) => !(name in BUILTINS)))
+  return { ...json, profiles: { ...Object.fromEntries(builtins), ...rest } }
 }
 
 export async function saveConfig(config: Config, raw: ConfigRecord): Promise<void> {

@@ -34,8 +34,8 @@ export interface Profile {
   pasteRedirectUri: string | undefined
   /** Where the credential lives: authkeep's own record, or a client's file such as Claude Code's. */
   kind: ProfileKind
-  /** Claude's token endpoint takes JSON instead of the form body of RFC 6749. */
-  tokenRequestBody: 'form' | 'json'
+  /** Claude's token endpoint takes JSON instead of the form body of RFC 6749; Codex's only for refresh. */
+  tokenRequestBody: 'form' | 'json' | 'json-refresh'
   /** Sent with every refresh, for servers that require `scope` there (Claude's does). */
   refreshScope: string | undefined
   /** Extra authorization request parameters, e.g. Claude's `code=true` for its paste page. */
@@ -44,9 +44,13 @@ export interface Profile {
   claudeConfigDir: string | undefined
   /** claude-code only: the scope `login --long-lived` asks for. */
   longLivedScope: string | undefined
+  /** codex only: overrides $CODEX_HOME / ~/.codex. */
+  codexHome: string | undefined
+  /** The exact redirect URI a loopback login listens for (Codex's http://localhost:1455/auth/callback). */
+  loopbackRedirectUri: string | undefined
 }
 
-export type ProfileKind = 'oauth' | 'claude-code'
+export type ProfileKind = 'oauth' | 'claude-code' | 'codex'
 
 export interface ServerMetadata {
   idTokenSigningAlgs: string[] | undefined
@@ -91,6 +95,7 @@ const endpointFields = [
   'userinfo_endpoint',
   'paste_redirect_uri',
   'pushed_authorization_request_endpoint',
+  'loopback_redirect_uri',
 ] as const
 
 const names = z.optional(z.array(z.string()))
@@ -127,13 +132,15 @@ export const profileSchema = z
     store: z.optional(z.enum(['auto', 'file', 'keyring'])),
     refresh_margin_seconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(86_400))),
     paste_redirect_uri: z.optional(urlField),
-    kind: z.optional(z.enum(['oauth', 'claude-code'])),
-    token_request_body: z.optional(z.enum(['form', 'json'])),
+    kind: z.optional(z.enum(['oauth', 'claude-code', 'codex'])),
+    token_request_body: z.optional(z.enum(['form', 'json', 'json-refresh'])),
     refresh_scope: z.optional(z.string()),
     authorize_params: z.optional(z.record(z.string(), z.string())),
     claude_config_dir: z.optional(z.string().check(z.minLength(1))),
     long_lived_scope: z.optional(z.string()),
     loopback_port: z.optional(z.number().check(z.int(), z.gte(1), z.lte(65_535))),
+    codex_home: z.optional(z.string().check(z.minLength(1))),
+    loopback_redirect_uri: z.optional(urlField),
     ...metadataFields,
   })
   .check(
@@ -184,5 +191,7 @@ export function toProfile(name: string, p: ProfileRecord): Profile {
     authorizeParams: p.authorize_params ?? {},
     claudeConfigDir: p.claude_config_dir,
     longLivedScope: p.long_lived_scope,
+    codexHome: p.codex_home,
+    loopbackRedirectUri: p.loopback_redirect_uri,
   }
 }

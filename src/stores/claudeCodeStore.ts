@@ -30,7 +30,7 @@ export const claudeFileSchema = z.looseObject({ claudeAiOauth: z.optional(oauthS
 export type ClaudeFile = z.output<typeof claudeFileSchema>
 
 /** What authkeep notes beside Claude's file: which machine wrote the login, and a login_required mark. */
-const sidecarSchema = z.looseObject({
+export const sidecarSchema = z.looseObject({
   host: z.string(),
   refresh_token_sha256: z.string(),
   state: z.optional(z.enum(['active', 'login_required'])),

@@ -1,6 +1,7 @@
 import type { Paths } from '../profiles/paths.js'
 import type { Profile, ProfileKind } from '../profiles/profile.js'
 import { claudeConfigDir, createClaudeCodeStore } from './claudeCodeStore.js'
+import { codexHome, createCodexStore } from './codexStore.js'
 import { createCredentialStore } from './credentialStore.js'
 import type { Keyring } from './keyring.js'
 import type { CredentialStore } from './store.js'
@@ -25,6 +26,13 @@ const KINDS: Record<ProfileKind, (profile: Profile, ctx: StoreContext) => Creden
   'claude-code': (profile, { env, home, host, onWritten }) =>
     createClaudeCodeStore({
       configDir: claudeConfigDir(profile, env, home),
+      profile: profile.name,
+      host,
+      onWritten: onWritten && ((file, content) => onWritten(profile.name, file, content)),
+    }),
+  codex: (profile, { env, home, host, onWritten }) =>
+    createCodexStore({
+      codexHome: codexHome(profile, env, home),
       profile: profile.name,
       host,
       onWritten: onWritten && ((file, content) => onWritten(profile.name, file, content)),

@@ -21,6 +21,11 @@ export interface CredentialStore {
   changes(): Changes
   /** Whether another process is refreshing this credential now (holds its lock): a hint, read only. */
   refreshing(now: Date): Promise<boolean>
+  /**
+   * For a client that sends its refresh before it takes its lock (Codex): whether it has its answer
+   * and waits to write it. A refresh then would spend the token once more; its write is adopted instead.
+   */
+  peerCommitting?(): Promise<boolean>
   /** Where the secrets live, for `status` and `login`. */
   describe(credential: Credential): string
   /** The local file that holds the login (backups, doctor, the room check before a refresh), if any. */

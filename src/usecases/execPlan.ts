@@ -19,6 +19,9 @@ const OUTRANKS: Record<string, string[]> = {
   ],
 }
 
+/** Codex: an API key in the environment outranks the ChatGPT login in auth.json (`codex exec`). */
+const CODEX_KEYS = ['CODEX_API_KEY', 'OPENAI_API_KEY']
+
 export interface ExecPlan {
   env: NodeJS.ProcessEnv
   variable: string
@@ -38,6 +41,7 @@ export async function planExec(
   variableOverride: string | undefined,
 ): Promise<ExecPlan> {
   const claude = profile.kind === 'claude-code'
+  const codex = profile.kind === 'codex'
   const key = await deps.keys.get(profile.name)
   const warnings: string[] = []
   let secret: string
@@ -48,7 +52,9 @@ export async function planExec(
       ? key.kind === 'api_key'
         ? 'ANTHROPIC_API_KEY'
         : 'CLAUDE_CODE_OAUTH_TOKEN'
-      : 'AUTHKEEP_ACCESS_TOKEN'
+      : codex
+        ? 'CODEX_API_KEY'
+        : 'AUTHKEEP_ACCESS_TOKEN'
     if (key.expiresAt && key.expiresAt <= deps.clock.now()) {
       warnings.push(`the stored key of profile "${profile.name}" expired at ${key.expiresAt.toISOString()}`)
     }
@@ -59,7 +65,9 @@ export async function planExec(
   }
   variable = variableOverride ?? variable
   const env: NodeJS.ProcessEnv = { ...deps.processEnv }
-  const cleared = claude ? (OUTRANKS[variable] ?? []).filter((v) => env[v] !== undefined) : []
+  // Codex reads its login from auth.json, just refreshed above; a key variable would outrank it there.
+  const outranking = claude ? (OUTRANKS[variable] ?? []) : codex && !key ? CODEX_KEYS : []
+  const cleared = outranking.filter((v) => env[v] !== undefined)
   for (const v of cleared) delete env[v]
   env[variable] = secret
   if (claude) {

@@ -30,7 +30,7 @@ export async function loginFor(
     secretsIn: 'file',
   })
   io.err(`Delivering it to ${target} over ssh (on stdin; the command line holds only the profile name) …\n`)
-  const kind = profile.kind === 'claude-code' ? 'claude' : 'record'
+  const kind = profile.kind === 'claude-code' ? 'claude' : profile.kind === 'codex' ? 'codex' : 'record'
   const code = await runOverSsh(
     deps.processEnv,
     target,

@@ -7,6 +7,7 @@ import { issuedTokens } from '../oauth/client.js'
 import { deviceLogin } from '../oauth/deviceFlow.js'
 import { handoffLogin } from '../oauth/handoffFlow.js'
 import { loopbackLogin } from '../oauth/loopbackFlow.js'
+import { DeviceLoginDisabledError, openaiDeviceLogin } from '../oauth/openaiDeviceFlow.js'
 import { pasteLogin } from '../oauth/pasteFlow.js'
 import { describeFailure, refusedAnswer, toAuthkeepError } from '../oauth/protocolErrors.js'
 import { revokeToken } from '../oauth/revocation.js'
@@ -102,7 +103,10 @@ export async function obtainTokens(
   const signal = AbortSignal.timeout(input.timeoutSeconds * 1000)
 
   const run = (method: LoginMethod): Promise<TokenEndpointResponse> => {
-    if (method === 'device') return deviceLogin(io, profile, signal)
+    if (method === 'device')
+      return profile.kind === 'codex'
+        ? openaiDeviceLogin(io, profile, signal)
+        : deviceLogin(io, profile, signal)
     if (method === 'paste') return pasteLogin(io, deps.prompter, profile, signal, tokenParams)
     if (method === 'handoff') return handoffLogin(io, deps.prompter, profile, signal, tokenParams)
     return loopbackLogin(deps, profile, { port: input.port ?? profile.loopbackPort, signal, tokenParams })
@@ -112,7 +116,9 @@ export async function obtainTokens(
     try {
       return await run(choice.method)
     } catch (err) {
-      if (!choice.fallback || !grantTypeRefused(err)) throw err
+      const disabled = err instanceof DeviceLoginDisabledError
+      if (!choice.fallback || !(disabled || grantTypeRefused(err))) throw err
+      if (disabled) io.err(`! ${err.message}.\n`)
       io.err(`The server refused the ${choice.method} flow; falling back to the ${choice.fallback} flow.\n`)
       return await run(choice.fallback)
     }

@@ -1,10 +1,12 @@
 import type { Deps } from '../deps.js'
+import { LoginRequiredError } from '../errors.js'
 import { isFresh } from '../oauth/tokenResponse.js'
 import type { Profile } from '../profiles/profile.js'
 import type { Credential } from '../stores/credential.js'
 import type { CredentialStore } from '../stores/store.js'
 import { type TokenResult, usable } from '../stores/usable.js'
 import { withCredentialLock } from './credentialLock.js'
+import { awaitPeerCommit } from './peerCommit.js'
 
 /** The longest a waiter sleeps between looks at the lock when no notice of a write arrives. */
 const POLL_MS = 75
@@ -21,6 +23,50 @@ export async function refreshUnderLock(
   seen: Credential,
   force: boolean,
 ): Promise<TokenResult> {
+  try {
+    const result = await lockedRefresh(deps, profile, seen, force, true)
+    if (result !== PEER_COMMITTING) return result
+    // The client refreshed this very token and waits for the lock to write it: let it, and take that.
+    const adopted = await awaitPeerCommit(deps, profile, seen)
+    if (adopted) return { credential: adopted, source: 'adopted' }
+    return await lockedRefresh(deps, profile, seen, force, false)
+  } catch (err) {
+    // A client that sends its refresh before taking its lock (Codex) may have spent the token while this
+    // process held the lock; its write follows once the lock is free, and its new token is adopted.
+    if (!(err instanceof LoginRequiredError) || !/refresh_token_reused/.test(err.message)) throw err
+    if (!deps.credentialsOf(profile).peerCommitting) throw err
+    const adopted = await awaitPeerCommit(deps, profile, seen)
+    if (!adopted) throw err
+    deps.io.err(
+      `authkeep: profile "${profile.name}": another client refreshed the same token at the same moment; using its new token\n`,
+    )
+    return { credential: adopted, source: 'adopted' }
+  }
+}
+
+const PEER_COMMITTING = Symbol('a client is waiting to write the refresh it made')
+
+function lockedRefresh(
+  deps: Deps,
+  profile: Profile,
+  seen: Credential,
+  force: boolean,
+  askPeer: false,
+): Promise<TokenResult>
+function lockedRefresh(
+  deps: Deps,
+  profile: Profile,
+  seen: Credential,
+  force: boolean,
+  askPeer: true,
+): Promise<TokenResult | typeof PEER_COMMITTING>
+async function lockedRefresh(
+  deps: Deps,
+  profile: Profile,
+  seen: Credential,
+  force: boolean,
+  askPeer: boolean,
+): Promise<TokenResult | typeof PEER_COMMITTING> {
   const store = deps.credentialsOf(profile)
   const changes = store.changes()
   try {
@@ -35,6 +81,8 @@ export async function refreshUnderLock(
         ) {
           return { credential: current, source: 'adopted' as const }
         }
+        // Codex refreshes before it takes any lock; one that holds auth.lock has its answer and waits.
+        if (askPeer && (await store.peerCommitting?.())) return PEER_COMMITTING
         // The protocol library and the network are loaded only by the one process that refreshes.
         const { refreshGrant } = await import('./refreshGrant.js')
         return { credential: await refreshGrant(deps, profile, store, current), source: 'refreshed' as const }

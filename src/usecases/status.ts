@@ -4,6 +4,7 @@ import { AuthkeepError } from '../errors.js'
 import { isFresh } from '../oauth/tokenResponse.js'
 import { printable } from '../printable.js'
 import { CLAUDE_CODE } from '../profiles/claudeCode.js'
+import { CODEX } from '../profiles/codex.js'
 import { type Config, configuredProfiles } from '../profiles/configFile.js'
 import type { Profile } from '../profiles/profile.js'
 import type { Credential } from '../stores/credential.js'
@@ -79,19 +80,23 @@ export async function profileStatus(deps: Deps, profile: Profile): Promise<Statu
 }
 
 /**
- * The profiles `status` shows by default: those in the config file, plus the built-in claude-code
- * profile when Claude Code has a credential file here, or when nothing else is configured.
+ * The profiles `status` (and keep-alive) take by default: those in the config file, plus each built-in
+ * profile whose client has a credential file here, and claude-code when nothing else is configured.
  */
 export async function profilesInUse(deps: Deps, config: Config): Promise<Profile[]> {
   const configured = configuredProfiles(config)
-  const builtin = config.profiles.get(CLAUDE_CODE)
-  if (!builtin || configured.includes(builtin)) return configured
-  const file = deps.credentialsOf(builtin).file
-  const present =
-    file !== undefined &&
-    (await access(file).then(
-      () => true,
-      () => false,
-    ))
-  return present || configured.length === 0 ? [builtin, ...configured] : configured
+  const builtins: Profile[] = []
+  for (const name of [CLAUDE_CODE, CODEX]) {
+    const builtin = config.profiles.get(name)
+    if (!builtin || configured.includes(builtin)) continue
+    const file = deps.credentialsOf(builtin).file
+    const present =
+      file !== undefined &&
+      (await access(file).then(
+        () => true,
+        () => false,
+      ))
+    if (present || (name === CLAUDE_CODE && configured.length === 0)) builtins.push(builtin)
+  }
+  return [...builtins, ...configured]
 }

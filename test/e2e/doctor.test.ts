@@ -760,7 +760,97 @@ const cases: Case[] = [
     severity: 'error',
     fix: /^chmod 600 \/\S+\/state\/credentials\/work\.json$/,
   },
+  ...codexCases(),
 ]
+
+/** The codex profile's own checks, on a Codex auth.json in the bed's $CODEX_HOME. */
+function codexCases(): Case[] {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+  const jwt = (claims: unknown) => `${b64({ alg: 'none' })}.${b64(claims)}.c2ln`
+  const auth = (expIn: number) => ({
+    auth_mode: 'chatgpt',
+    OPENAI_API_KEY: null,
+    tokens: {
+      id_token: jwt({ email: 'dev@example.test' }),
+      access_token: jwt({ exp: Math.floor(Date.now() / 1000) + expIn }),
+      refresh_token: REFRESH,
+      account_id: 'acct',
+    },
+    last_refresh: new Date().toISOString(),
+  })
+  const codexFile = (json: unknown) => async (bed: Bed) => {
+    const home = join(bed.dir, 'codex')
+    bed.env.CODEX_HOME = home
+    await mkdir(home, { recursive: true, mode: 0o700 })
+    await writeFile(join(home, 'auth.json'), JSON.stringify(json), { mode: 0o600 })
+    return undefined
+  }
+  const args = ['--profile', 'codex']
+  return [
+    {
+      name: 'Codex auth.json holding only an API key',
+      args,
+      setup: codexFile({ auth_mode: 'apikey', OPENAI_API_KEY: 'sk-doctor-table-0000' }),
+      id: 'codex.login',
+      severity: 'error',
+      fix: /^authkeep login --profile codex$/,
+      found: /API key login/,
+    },
+    {
+      name: "Codex's access token inside its 5-minute window",
+      args,
+      setup: codexFile(auth(120)),
+      id: 'codex.expired',
+      severity: 'warning',
+      fix: /^authkeep refresh --profile codex --force$/,
+    },
+    {
+      name: 'Codex auth.json copied here long after its last refresh',
+      args,
+      setup: async (bed) => {
+        const copied = { ...auth(3600), last_refresh: new Date(Date.now() - 2 * 86_400_000).toISOString() }
+        return codexFile(copied)(bed)
+      },
+      id: 'codex.copied',
+      severity: 'warning',
+      fix: /^authkeep reset --profile codex$/,
+      found: /copied from another machine/,
+    },
+    {
+      name: 'Codex set to keep its login in the keyring',
+      args,
+      setup: async (bed) => {
+        await codexFile(auth(3600))(bed)
+        await writeFile(
+          join(bed.dir, 'codex', 'config.toml'),
+          'model = "x"\ncli_auth_credentials_store = "keyring"\n',
+        )
+        return undefined
+      },
+      id: 'codex.store',
+      severity: 'error',
+      fix: /^sed -i '\/\^\\s\*cli_auth_credentials_store\\s\*=\/d' \/\S+\/codex\/config\.toml$/,
+    },
+    {
+      name: 'CODEX_API_KEY exported',
+      args,
+      env: { CODEX_API_KEY: API_KEY },
+      setup: codexFile(auth(3600)),
+      id: 'env.codex_api_key',
+      severity: 'warning',
+      fix: /^unset CODEX_API_KEY$/,
+    },
+    {
+      name: 'OPENAI_API_KEY exported',
+      args,
+      env: { OPENAI_API_KEY: API_KEY },
+      setup: codexFile(auth(3600)),
+      id: 'env.openai_api_key',
+      severity: 'warning',
+      fix: /^unset OPENAI_API_KEY$/,
+    },
+  ]
+}
 
 for (const c of cases) {
   test(`doctor finds: ${c.name} → ${c.id}`, { skip: c.skip || false }, async () => {

@@ -9,6 +9,7 @@ import '../../src/ports/environment.fuzz.test.js'
 import '../../src/profiles/configFile.fuzz.test.js'
 import '../../src/stores/backups.fuzz.test.js'
 import '../../src/stores/claudeCodeStore.fuzz.test.js'
+import '../../src/stores/codexStore.fuzz.test.js'
 import '../../src/stores/credentialStore.fuzz.test.js'
 import '../../src/stores/fileKinds.fuzz.test.js'
 import '../../src/stores/keyStore.fuzz.test.js'
@@ -84,6 +85,23 @@ const claudeFile = fc.record({
     scopes: fc.constant(['user:inference']),
   }),
 })
+const jwtExp = fc
+  .integer({ min: 0, max: 4_102_444_800 })
+  .map(
+    (exp) =>
+      `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.c2ln`,
+  )
+const codexFile = fc.record({
+  auth_mode: fc.constant('chatgpt'),
+  OPENAI_API_KEY: fc.constant(null),
+  tokens: fc.record({
+    id_token: secretArb,
+    access_token: jwtExp,
+    refresh_token: secretArb,
+    account_id: nastyString,
+  }),
+  last_refresh: isoArb,
+})
 const config = (token: string) =>
   fc.record({
     version: fc.constant(1),
@@ -126,6 +144,19 @@ function scenarios(): fc.Arbitrary<Scenario> {
     fc.tuple(fileContent(claudeFile), fc.constantFrom('status', 'token', 'doctor')).map(([c, cmd]) => ({
       args: [cmd, '--profile', 'claude-code'],
       files: { 'claude/.credentials.json': c },
+      env: {},
+      stdin: '',
+    })),
+    fc.tuple(fileContent(codexFile), fc.constantFrom('status', 'token', 'doctor')).map(([c, cmd]) => ({
+      args: [cmd, '--profile', 'codex'],
+      files: {
+        // Its refresh goes to the local server, never to OpenAI.
+        'authkeep/config.json': JSON.stringify({
+          version: 1,
+          profiles: { codex: { token_endpoint: tokenUrl } },
+        }),
+        'codex/auth.json': c,
+      },
       env: {},
       stdin: '',
     })),
@@ -199,6 +230,7 @@ async function runScenario(s: Scenario): Promise<void> {
   const sb = await sandbox()
   try {
     sb.env.CLAUDE_CONFIG_DIR = join(sb.dir, 'claude')
+    sb.env.CODEX_HOME = join(sb.dir, 'codex')
     await mkdir(join(sb.dir, 'claude'), { recursive: true, mode: 0o700 })
     for (const [rel, content] of Object.entries(s.files)) {
       const file = join(sb.dir, rel)

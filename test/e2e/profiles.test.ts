@@ -45,9 +45,9 @@ test('profile add by discovery stores the endpoints; list, show and remove', asy
     sb.env,
   )
   assert.equal(explicit.code, 0, explicit.stderr)
-  assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'claude-code\ncorp\nmanual\n')
+  assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'claude-code\ncodex\ncorp\nmanual\n')
   assert.deepEqual(JSON.parse((await runCli(['profile', 'list', '--json'], sb.env)).stdout), {
-    profiles: ['claude-code', 'corp', 'manual'],
+    profiles: ['claude-code', 'codex', 'corp', 'manual'],
   })
 
   const dup = await runCli(['profile', 'add', 'corp', '--issuer', server.issuer, '--client-id', 'c'], sb.env)
@@ -62,7 +62,7 @@ test('profile add by discovery stores the endpoints; list, show and remove', asy
   )
 
   assert.equal((await runCli(['profile', 'remove', 'manual'], sb.env)).code, 0)
-  assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'claude-code\ncorp\n')
+  assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'claude-code\ncodex\ncorp\n')
 })
 
 test('plain http to another machine is refused unless --allow-insecure-http, which is announced', async (t) => {

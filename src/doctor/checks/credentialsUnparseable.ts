@@ -1,5 +1,6 @@
 import { lstat, readlink } from 'node:fs/promises'
 import { claudeFileSchema } from '../../stores/claudeCodeStore.js'
+import { codexAuthSchema } from '../../stores/codexStore.js'
 import { recordSchema } from '../../stores/credential.js'
 import { type Check, finding } from '../finding.js'
 import { readJson } from './jsonFile.js'
@@ -52,14 +53,15 @@ export const credentialsUnparseable: Check = {
           broken(`is not valid JSON${read.position === undefined ? '' : ` (at byte ${read.position})`}`),
         ]
     }
-    const result = (claude ? claudeFileSchema : recordSchema).safeParse(read.value)
+    const codex = ctx.profile.kind === 'codex'
+    const result = (claude ? claudeFileSchema : codex ? codexAuthSchema : recordSchema).safeParse(read.value)
     if (result.success) return []
     const issue = result.error.issues.find((i) => !SHAPE_PATHS.has(i.path.join('.')))
     if (!issue) return []
     const field = issue.path.length ? `field "${issue.path.join('.')}"` : 'the top level'
     return [
       broken(
-        `is JSON, but not in ${claude ? "Claude Code's" : "authkeep's"} shape: ${field}: ${issue.message}`,
+        `is JSON, but not in ${claude ? "Claude Code's" : codex ? "Codex's" : "authkeep's"} shape: ${field}: ${issue.message}`,
       ),
     ]
   },

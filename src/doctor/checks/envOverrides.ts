@@ -1,11 +1,14 @@
+import type { Profile } from '../../profiles/profile.js'
 import { mask } from '../../secret.js'
 import { type Check, finding, type Severity } from '../finding.js'
 import { BEARER_ORDER } from './precedence.js'
 import { maskUrl } from './urls.js'
 
-/** A variable that, when set, makes Claude Code use something other than the login authkeep keeps. */
-function envOverride(o: {
+/** A variable that, when set, makes the client use something other than the login authkeep keeps. */
+export function envOverride(o: {
   variable: string
+  /** Default: claude-code. */
+  kinds?: Profile['kind'][]
   severity: Severity
   title: string
   why: string
@@ -16,7 +19,7 @@ function envOverride(o: {
   return {
     id,
     title: o.title,
-    kinds: ['claude-code'],
+    kinds: o.kinds ?? ['claude-code'],
     async run(ctx) {
       const value = ctx.env[o.variable]
       if (!value) return []

@@ -1,5 +1,6 @@
 import { fingerprint } from '../../stores/claudeCodeStore.js'
 import { type Check, type DoctorContext, finding } from '../finding.js'
+import { codexSidecar } from './codex.js'
 import { claudeOauth, isRecord, present, readJson } from './jsonFile.js'
 import { readSidecar } from './sidecar.js'
 
@@ -13,6 +14,7 @@ async function writtenBy(ctx: DoctorContext): Promise<string | undefined> {
     if (!present(refresh) || !sidecar || sidecar.refreshTokenSha256 !== fingerprint(refresh)) return undefined
     return sidecar.host
   }
+  if (ctx.profile.kind === 'codex') return (await codexSidecar(ctx.credentialFile))?.host
   const read = await readJson(ctx.credentialFile)
   if (read.state !== 'json' || !isRecord(read.value)) return undefined
   return typeof read.value.host === 'string' ? read.value.host : undefined
@@ -29,7 +31,7 @@ export const hostMismatch: Check = {
         'host.mismatch',
         'warning',
         `the login was written on ${host}, and this machine is ${ctx.host}: the credential was copied`,
-        'both copies hold the same rotating refresh token: the first refresh on either machine spends it, and the other is logged out at its next refresh (Claude Code then wipes its tokens)',
+        'both copies hold the same rotating refresh token: the first refresh on either machine spends it, and the other is logged out at its next refresh (Claude Code then wipes its tokens; Codex says its refresh token was already used)',
         `authkeep reset --profile ${ctx.profile.name}`,
       ),
     ]

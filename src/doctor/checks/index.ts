@@ -1,6 +1,14 @@
 import type { Check } from '../finding.js'
 import { accessExpired } from './accessExpired.js'
 import { clockSkew } from './clockSkew.js'
+import {
+  codexCopied,
+  codexExpired,
+  codexLogin,
+  codexStoreSetting,
+  envCodexApiKey,
+  envOpenaiApiKey,
+} from './codex.js'
 import { configDirReadonly } from './configDirReadonly.js'
 import { credentialsDir } from './credentialsDir.js'
 import { credentialsMissing } from './credentialsMissing.js'
@@ -47,7 +55,13 @@ export const CHECKS: Check[] = [
   accessExpired,
   loginEnding,
   hostMismatch,
-  // What Claude Code uses instead of it.
+  codexLogin,
+  codexExpired,
+  codexCopied,
+  // What Claude Code (or Codex) uses instead of it.
+  envCodexApiKey,
+  envOpenaiApiKey,
+  codexStoreSetting,
   envCloudProvider,
   envAnthropicAuthToken,
   envAnthropicApiKey,

@@ -1,5 +1,6 @@
 import { fingerprint } from '../../stores/claudeCodeStore.js'
 import { type Check, type DoctorContext, finding } from '../finding.js'
+import { codexSidecar } from './codex.js'
 import { claudeOauth, isRecord, present, readJson } from './jsonFile.js'
 import { redact } from './redact.js'
 import { readSidecar } from './sidecar.js'
@@ -14,6 +15,10 @@ async function mark(ctx: DoctorContext) {
     if (!present(refresh) || sidecar?.state !== 'login_required') return undefined
     if (sidecar.refreshTokenSha256 !== fingerprint(refresh)) return undefined
     return { reason: sidecar.stateReason }
+  }
+  if (ctx.profile.kind === 'codex') {
+    const sidecar = await codexSidecar(ctx.credentialFile)
+    return sidecar?.state === 'login_required' ? { reason: sidecar.stateReason } : undefined
   }
   const read = await readJson(ctx.credentialFile)
   if (read.state !== 'json' || !isRecord(read.value) || read.value.state !== 'login_required')

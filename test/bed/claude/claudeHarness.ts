@@ -123,7 +123,7 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 
 // Runs argv to completion in its own process group, so a timeout also kills whatever it spawned
 // (an apiKeyHelper, a shell).
-function runBounded(
+export function runBounded(
   argv: string[],
   spawnOpts: { env: Record<string, string>; cwd: string },
   opts: { timeoutMs: number; input?: string; track: Set<ChildProcess> },
@@ -173,7 +173,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): voi
 }
 
 // Starts the fake API as the first process of a new namespace and waits for its port.
-async function startAnchor(
+export async function startAnchor(
   argv: string[],
 ): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
   const [file, ...args] = argv as [string, ...string[]]
@@ -339,7 +339,7 @@ export async function claudeSandbox(opts: SandboxOptions = {}): Promise<ClaudeSa
   }
 }
 
-async function stopAll(running: Set<ChildProcess>, anchor: ChildProcess | undefined): Promise<void> {
+export async function stopAll(running: Set<ChildProcess>, anchor: ChildProcess | undefined): Promise<void> {
   for (const child of running) killGroup(child)
   await Promise.all([...running].map((c) => waitForExit(c, STOP_TIMEOUT_MS)))
   if (!anchor) return
