@@ -1,6 +1,8 @@
+import { join } from 'node:path'
 import * as z from 'zod/mini'
 import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import { fileChanges, lockHeld } from '../lock/changes.js'
+import type { Paths } from '../profiles/paths.js'
 import { fingerprint } from './claudeCodeStore.js'
 import type { CredentialState } from './credential.js'
 import type { CredentialStore } from './store.js'
@@ -16,6 +18,11 @@ const stateSchema = z.looseObject({
   state: z.optional(z.enum(['active', 'login_required'])),
   state_reason: z.optional(z.string()),
 })
+
+/** Where authkeep keeps its note about another CLI's file: beside its own records. */
+export function clientStateFile(paths: Paths, profile: string): string {
+  return join(paths.credentialsDir, `${profile}.state.json`)
+}
 
 export interface ClientState {
   host: string | undefined

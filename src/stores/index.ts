@@ -1,10 +1,9 @@
-import { join } from 'node:path'
 import { githubLogin } from '../oauth/githubLogin.js'
 import { copilotHost } from '../profiles/copilot.js'
 import { credentialLock, type Paths } from '../profiles/paths.js'
 import type { Profile, ProfileKind } from '../profiles/profile.js'
 import { claudeConfigDir, createClaudeCodeStore } from './claudeCodeStore.js'
-import type { ClientFileOptions } from './clientState.js'
+import { type ClientFileOptions, clientStateFile } from './clientState.js'
 import { codexHome, createCodexStore } from './codexStore.js'
 import { copilotDir, createCopilotStore } from './copilotStore.js'
 import { createCredentialStore } from './credentialStore.js'
@@ -60,7 +59,7 @@ function clientFile(profile: Profile, { paths, host, onWritten }: StoreContext):
   return {
     profile: profile.name,
     host,
-    stateFile: join(paths.credentialsDir, `${profile.name}.state.json`),
+    stateFile: clientStateFile(paths, profile.name),
     lockFile: credentialLock(paths, profile.name),
     onWritten: onWritten && ((file, content) => onWritten(profile.name, file, content)),
   }

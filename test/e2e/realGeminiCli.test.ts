@@ -285,6 +285,9 @@ test('gemini: 8 `token` at expiry cause one refresh; a refused refresh token mar
     )
     const status = JSON.parse((await runCli(['status', '--profile', 'gemini', '--json'], sb.env)).stdout)
     assert.equal(status.profiles[0].state, 'login_required')
+    const doctor = JSON.parse((await runCli(['doctor', '--profile', 'gemini', '--json'], sb.env)).stdout)
+    const marked = doctor.findings.find((f: { id: string }) => f.id === 'login.marked')
+    assert.equal(marked?.fix, 'authkeep reset --profile gemini', JSON.stringify(doctor.findings))
   } finally {
     await sb.cleanup()
   }
