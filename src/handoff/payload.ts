@@ -6,10 +6,12 @@ import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { codexAuthSchema, codexExpiry, codexFileWith, loginIn } from '../stores/codexStore.js'
 import { type Credential, recordSchema, toRecord } from '../stores/credential.js'
+import { geminiFileSchema } from '../stores/geminiStore.js'
 
 /**
  * The credential as the file the remote keeps: Claude's `.credentials.json` shape for claude-code,
- * Codex's `auth.json` for codex, authkeep's record otherwise. The sh writer stores it as is; a remote authkeep parses it back.
+ * Codex's `auth.json` for codex, Gemini's `oauth_creds.json` for gemini, authkeep's record otherwise
+ * (copilot's goes through authkeep). The sh writer stores it as is; a remote authkeep parses it back.
  */
 export function credentialFileContent(profile: Profile, c: Credential): string {
   if (profile.kind === 'codex') return JSON.stringify(codexFileWith({}, c))
@@ -22,6 +24,16 @@ export function credentialFileContent(profile: Profile, c: Credential): string {
         scopes: c.scope ? c.scope.split(' ').filter(Boolean) : [],
         ...(c.refreshExpiresAt ? { refreshTokenExpiresAt: c.refreshExpiresAt.getTime() } : {}),
       },
+    })
+  }
+  if (profile.kind === 'gemini') {
+    return JSON.stringify({
+      access_token: c.accessToken?.reveal(),
+      refresh_token: c.refreshToken?.reveal(),
+      scope: c.scope,
+      token_type: 'Bearer',
+      ...(c.idToken ? { id_token: c.idToken.reveal() } : {}),
+      expiry_date: c.expiresAt?.getTime() ?? null,
     })
   }
   return JSON.stringify(toRecord({ ...c, secretsIn: 'file' }, true))
@@ -141,6 +153,33 @@ export function parsePayload(
         scope: o.scopes?.join(' '),
         expiresAt: o.expiresAt ? new Date(o.expiresAt) : undefined,
         refreshExpiresAt: o.refreshTokenExpiresAt ? new Date(o.refreshTokenExpiresAt) : undefined,
+        obtainedAt: now,
+        updatedAt: now,
+        host,
+        secretsIn: 'file',
+        extra: {},
+      },
+    }
+  }
+  if (profile.kind === 'gemini') {
+    const g = geminiFileSchema.safeParse(json)
+    if (!g.success || !g.data.access_token) bad("the credential is not Gemini CLI's shape")
+    const d = g.data
+    const problem = tokenSyntaxProblem(d)
+    if (problem) bad(`the credential was refused: ${problem}`)
+    return {
+      settings,
+      credential: {
+        profile: profile.name,
+        state: 'active',
+        stateReason: undefined,
+        tokenType: 'Bearer',
+        accessToken: new Secret(d.access_token as string),
+        refreshToken: d.refresh_token ? new Secret(d.refresh_token) : undefined,
+        idToken: d.id_token ? new Secret(d.id_token) : undefined,
+        scope: d.scope,
+        expiresAt: typeof d.expiry_date === 'number' ? new Date(d.expiry_date) : undefined,
+        refreshExpiresAt: undefined,
         obtainedAt: now,
         updatedAt: now,
         host,

@@ -99,3 +99,32 @@ test('the sh writer puts a codex login in $CODEX_HOME/auth.json, backing up the 
     await rm(home, { recursive: true, force: true })
   }
 })
+
+test("the sh writer puts a gemini login where Gemini CLI reads it, and leaves Copilot's file to authkeep", async () => {
+  const home = await mkdtemp(join(tmpdir(), 'authkeep-writer-'))
+  try {
+    const login = { access_token: 'ya29.NEW', refresh_token: '1//NEW', expiry_date: 1, token_type: 'Bearer' }
+    const run = (kind: string, input: string) =>
+      spawnSync(
+        'sh',
+        ['-c', REMOTE_SCRIPT, 'authkeep-handoff', kind === 'copilot' ? 'copilot' : 'gemini', kind],
+        {
+          input,
+          env: { PATH: '/usr/bin:/bin', HOME: home, GEMINI_CLI_HOME: join(home, 'g') },
+          encoding: 'utf8',
+        },
+      )
+    const gemini = run('gemini', `-\n${JSON.stringify(login)}\n`)
+    assert.equal(gemini.status, 0, gemini.stderr)
+    const file = join(home, 'g', '.gemini', 'oauth_creds.json')
+    assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), login)
+    assert.equal((await stat(file)).mode & 0o777, 0o600)
+
+    const copilot = run('copilot', `-\n{"version":1}\n`)
+    assert.equal(copilot.status, 3)
+    assert.match(copilot.stderr, /install authkeep on this host/)
+    assert.deepEqual(await readdir(home).then((n) => n.sort()), ['g'], 'nothing written for copilot')
+  } finally {
+    await rm(home, { recursive: true, force: true })
+  }
+})

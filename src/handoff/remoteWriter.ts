@@ -84,10 +84,16 @@ export const REMOTE_SCRIPT = [
   's=${XDG_STATE_HOME:-$HOME/.local/state}/authkeep',
   'c=${XDG_CONFIG_HOME:-$HOME/.config}/authkeep/config.json',
   'if [ -n "${AUTHKEEP_HOME:-}" ]; then s=$AUTHKEEP_HOME/state; c=$AUTHKEEP_HOME/config.json; fi',
+  'if [ "$kind" = copilot ]; then',
+  '  echo "authkeep handoff: Copilot keeps other logins and settings beside this one in its config.json, which sh cannot merge; install authkeep on this host and run login --for again" >&2',
+  '  exit 3',
+  'fi',
   'if [ "$kind" = claude ]; then',
   '  f=${CLAUDE_CONFIG_DIR:-$HOME/.claude}/.credentials.json',
   'elif [ "$kind" = codex ]; then',
   '  f=${CODEX_HOME:-$HOME/.codex}/auth.json',
+  'elif [ "$kind" = gemini ]; then',
+  '  f=${GEMINI_CLI_HOME:-$HOME}/.gemini/oauth_creds.json',
   'else',
   '  f=$s/credentials/$p.json',
   'fi',
@@ -142,7 +148,10 @@ export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`
 }
 
+/** Which file the sh writer writes: Claude's, Codex's, Gemini's, authkeep's record; Copilot's it leaves to authkeep. */
+export type RemoteKind = 'claude' | 'codex' | 'gemini' | 'copilot' | 'record'
+
 /** The one remote command line: no secret, only the profile name and its kind. */
-export function remoteCommand(profile: string, kind: 'claude' | 'codex' | 'record'): string {
+export function remoteCommand(profile: string, kind: RemoteKind): string {
   return `sh -c ${shQuote(REMOTE_SCRIPT)} authkeep-handoff ${shQuote(profile)} ${kind}`
 }

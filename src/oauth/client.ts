@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client'
 import { AuthkeepError } from '../errors.js'
 import type { Profile } from '../profiles/profile.js'
+import { errorsWithStatus200 } from './errorsWithStatus200.js'
 import { httpTimeoutSeconds } from './httpTimeout.js'
 import { jsonTokenRequests } from './jsonTokenRequests.js'
 import { openaiTokenErrors } from './openaiTokenErrors.js'
@@ -112,7 +113,12 @@ export function clientConfig(
     profile.tokenRequestBody === 'form'
       ? fetch
       : jsonTokenRequests(e.token, profile.tokenRequestBody === 'json-refresh' ? 'refresh_token' : undefined)
-  const send = profile.kind === 'codex' ? openaiTokenErrors(e.token, encoded) : encoded
+  const send =
+    profile.kind === 'codex'
+      ? openaiTokenErrors(e.token, encoded)
+      : profile.kind === 'copilot'
+        ? errorsWithStatus200(e.token, encoded)
+        : encoded
   config[oidc.customFetch] = async (url, options) => {
     const response = await send(url, options)
     if (url === e.token && response.status === 200) {

@@ -4,6 +4,8 @@ import { readFileIfExists, writeFileAtomic } from '../files/atomicFile.js'
 import { parseJson, quoteInput, validate } from '../validation.js'
 import { CLAUDE_CODE, CLAUDE_CODE_DEFAULTS } from './claudeCode.js'
 import { CODEX, CODEX_DEFAULTS } from './codex.js'
+import { COPILOT, COPILOT_DEFAULTS } from './copilot.js'
+import { GEMINI, GEMINI_DEFAULTS } from './gemini.js'
 import type { Paths } from './paths.js'
 import { PROFILE_NAME, type Profile, type ProfileRecord, profileSchema, toProfile } from './profile.js'
 
@@ -31,9 +33,12 @@ export async function loadConfig(paths: Paths): Promise<Config> {
   return { file: paths.configFile, raw, profiles }
 }
 
-const BUILTINS: Record<string, ProfileRecord> = {
+/** The built-in profiles: each one a client whose own credential file authkeep keeps. */
+export const BUILTINS: Record<string, ProfileRecord> = {
   [CLAUDE_CODE]: CLAUDE_CODE_DEFAULTS,
   [CODEX]: CODEX_DEFAULTS,
+  [GEMINI]: GEMINI_DEFAULTS,
+  [COPILOT]: COPILOT_DEFAULTS,
 }
 
 /** The built-in profiles, each under whatever the config file overrides of it. */

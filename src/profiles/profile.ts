@@ -32,7 +32,7 @@ export interface Profile {
   store: StorePreference
   refreshMarginSeconds: number
   pasteRedirectUri: string | undefined
-  /** Where the credential lives: authkeep's own record, or a client's file such as Claude Code's. */
+  /** Where the credential lives: authkeep's own record, or a client's file (Claude Code's, Gemini's, Copilot's). */
   kind: ProfileKind
   /** Claude's token endpoint takes JSON instead of the form body of RFC 6749; Codex's only for refresh. */
   tokenRequestBody: 'form' | 'json' | 'json-refresh'
@@ -50,7 +50,7 @@ export interface Profile {
   loopbackRedirectUri: string | undefined
 }
 
-export type ProfileKind = 'oauth' | 'claude-code' | 'codex'
+export type ProfileKind = 'oauth' | 'claude-code' | 'codex' | 'gemini' | 'copilot'
 
 export interface ServerMetadata {
   idTokenSigningAlgs: string[] | undefined
@@ -132,7 +132,7 @@ export const profileSchema = z
     store: z.optional(z.enum(['auto', 'file', 'keyring'])),
     refresh_margin_seconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(86_400))),
     paste_redirect_uri: z.optional(urlField),
-    kind: z.optional(z.enum(['oauth', 'claude-code', 'codex'])),
+    kind: z.optional(z.enum(['oauth', 'claude-code', 'codex', 'gemini', 'copilot'])),
     token_request_body: z.optional(z.enum(['form', 'json', 'json-refresh'])),
     refresh_scope: z.optional(z.string()),
     authorize_params: z.optional(z.record(z.string(), z.string())),

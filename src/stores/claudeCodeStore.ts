@@ -204,13 +204,13 @@ export function createClaudeCodeStore({
  * A number of milliseconds as a Date, or undefined beyond what a Date holds (±8.64e15): an Invalid Date
  * would throw wherever it is printed, and an unknown expiry simply makes the token due, so it is refreshed.
  */
-function timeAt(ms: number | null | undefined): Date | undefined {
+export function timeAt(ms: number | null | undefined): Date | undefined {
   if (ms === undefined || ms === null) return undefined
   const d = new Date(ms)
   return Number.isNaN(d.getTime()) ? undefined : d
 }
 
-async function unlinkIfThere(file: string): Promise<void> {
+export async function unlinkIfThere(file: string): Promise<void> {
   await unlink(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err
   })

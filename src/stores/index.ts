@@ -1,8 +1,13 @@
-import type { Paths } from '../profiles/paths.js'
+import { githubLogin } from '../oauth/githubLogin.js'
+import { copilotHost } from '../profiles/copilot.js'
+import { credentialLock, type Paths } from '../profiles/paths.js'
 import type { Profile, ProfileKind } from '../profiles/profile.js'
 import { claudeConfigDir, createClaudeCodeStore } from './claudeCodeStore.js'
+import { type ClientFileOptions, clientStateFile } from './clientState.js'
 import { codexHome, createCodexStore } from './codexStore.js'
+import { copilotDir, createCopilotStore } from './copilotStore.js'
 import { createCredentialStore } from './credentialStore.js'
+import { createGeminiStore, geminiDir } from './geminiStore.js'
 import type { Keyring } from './keyring.js'
 import type { CredentialStore } from './store.js'
 
@@ -37,6 +42,27 @@ const KINDS: Record<ProfileKind, (profile: Profile, ctx: StoreContext) => Creden
       host,
       onWritten: onWritten && ((file, content) => onWritten(profile.name, file, content)),
     }),
+  gemini: (profile, ctx) =>
+    createGeminiStore({ ...clientFile(profile, ctx), dir: geminiDir(ctx.env, ctx.home) }),
+  copilot: (profile, ctx) =>
+    createCopilotStore({
+      ...clientFile(profile, ctx),
+      dir: copilotDir(ctx.env, ctx.home),
+      githubHost: copilotHost(profile),
+      whoAmI: (token) =>
+        githubLogin(profile.endpoints.userinfo ?? 'https://api.github.com/user', token, profile.name),
+    }),
+}
+
+/** Another CLI's own file: authkeep's note about it and its lock stay beside authkeep's records. */
+function clientFile(profile: Profile, { paths, host, onWritten }: StoreContext): ClientFileOptions {
+  return {
+    profile: profile.name,
+    host,
+    stateFile: clientStateFile(paths, profile.name),
+    lockFile: credentialLock(paths, profile.name),
+    onWritten: onWritten && ((file, content) => onWritten(profile.name, file, content)),
+  }
 }
 
 /** The store that holds this profile's credential: authkeep's record, or a client's own file. */

@@ -1,15 +1,20 @@
 import type { Deps } from '../deps.js'
 import { UsageError } from '../errors.js'
+import { publicClientSecret } from '../profiles/gemini.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 
-/** The profile with its client secret, read from its store (keyring or 0600 file) just before use. */
+/**
+ * The profile with its client secret, read from its store (keyring or 0600 file) just before use; a
+ * built-in "installed app" client (Gemini's) brings its public one.
+ */
 export async function withClientSecret(
   deps: Pick<Deps, 'clientSecrets'>,
   profile: Profile,
 ): Promise<Profile> {
   const stored = await deps.clientSecrets.get(profile.name)
-  return stored ? { ...profile, clientSecret: new Secret(stored.value) } : profile
+  const value = stored?.value ?? publicClientSecret(profile)
+  return value ? { ...profile, clientSecret: new Secret(value) } : profile
 }
 
 /** A client secret as typed or piped: one line of printable characters, never from argv. */

@@ -4,11 +4,15 @@ import { readFileIfExists } from '../files/atomicFile.js'
 import { printable } from '../printable.js'
 import type { Profile } from '../profiles/profile.js'
 import { claudeConfigDir } from '../stores/claudeCodeStore.js'
+import { selectedAuthType } from '../stores/geminiStore.js'
 import { getToken } from './getToken.js'
 
 /** Claude Code's credential variables, and the ones that outrank each (observed precedence). */
 const CLOUD = ['CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY']
+/** Gemini's environment-derived login, in the order it checks (GOOGLE_GENAI_USE_GCA first). */
+const GEMINI_ENV = ['GOOGLE_GENAI_USE_GCA', 'GOOGLE_GENAI_USE_VERTEXAI', 'GOOGLE_GEMINI_BASE_URL']
 const OUTRANKS: Record<string, string[]> = {
+  GEMINI_API_KEY: GEMINI_ENV,
   ANTHROPIC_API_KEY: ['ANTHROPIC_AUTH_TOKEN', ...CLOUD, 'CLAUDE_CODE_API_KEY_FILE_DESCRIPTOR'],
   CLAUDE_CODE_OAUTH_TOKEN: [
     'ANTHROPIC_API_KEY',
@@ -31,9 +35,55 @@ export interface ExecPlan {
   warnings: string[]
 }
 
+/** Where each client reads a key or a token from the environment, and what must be set beside it. */
+interface ClientVariables {
+  apiKey: string
+  /** Where a stored token (not an API key) goes. */
+  keyToken: string
+  /** Where the login's access token goes. */
+  token: string
+  /** Set with the token: Gemini takes GOOGLE_CLOUD_ACCESS_TOKEN only in its "Google login" mode. */
+  withToken: Record<string, string>
+}
+const VARIABLES: Record<Profile['kind'], ClientVariables> = {
+  oauth: {
+    apiKey: 'AUTHKEEP_ACCESS_TOKEN',
+    keyToken: 'AUTHKEEP_ACCESS_TOKEN',
+    token: 'AUTHKEEP_ACCESS_TOKEN',
+    withToken: {},
+  },
+  'claude-code': {
+    apiKey: 'ANTHROPIC_API_KEY',
+    keyToken: 'CLAUDE_CODE_OAUTH_TOKEN',
+    token: 'CLAUDE_CODE_OAUTH_TOKEN',
+    withToken: {},
+  },
+  // Codex reads its login from auth.json (refreshed by getToken); a stored key is its API key.
+  codex: {
+    apiKey: 'CODEX_API_KEY',
+    keyToken: 'CODEX_API_KEY',
+    token: 'AUTHKEEP_ACCESS_TOKEN',
+    withToken: {},
+  },
+  gemini: {
+    apiKey: 'GEMINI_API_KEY',
+    keyToken: 'GOOGLE_CLOUD_ACCESS_TOKEN',
+    token: 'GOOGLE_CLOUD_ACCESS_TOKEN',
+    withToken: { GOOGLE_GENAI_USE_GCA: 'true' },
+  },
+  // The first of the variables Copilot reads (COPILOT_GITHUB_TOKEN > GH_TOKEN > GITHUB_TOKEN).
+  copilot: {
+    apiKey: 'COPILOT_GITHUB_TOKEN',
+    keyToken: 'COPILOT_GITHUB_TOKEN',
+    token: 'COPILOT_GITHUB_TOKEN',
+    withToken: {},
+  },
+}
+
 /**
  * Which secret a command gets and in which variable: a stored key first, else the OAuth access token,
- * refreshed first under the lock. For Claude Code, the variables that would outrank it are removed.
+ * refreshed first under the lock. For Claude Code, Codex and Gemini, the variables that would outrank it
+ * are removed.
  */
 export async function planExec(
   deps: Deps,
@@ -41,35 +91,41 @@ export async function planExec(
   variableOverride: string | undefined,
 ): Promise<ExecPlan> {
   const claude = profile.kind === 'claude-code'
-  const codex = profile.kind === 'codex'
+  const vars = VARIABLES[profile.kind]
   const key = await deps.keys.get(profile.name)
   const warnings: string[] = []
   let secret: string
   let variable: string
+  let alongside: Record<string, string> = {}
   if (key) {
     secret = key.value
-    variable = claude
-      ? key.kind === 'api_key'
-        ? 'ANTHROPIC_API_KEY'
-        : 'CLAUDE_CODE_OAUTH_TOKEN'
-      : codex
-        ? 'CODEX_API_KEY'
-        : 'AUTHKEEP_ACCESS_TOKEN'
+    variable = key.kind === 'api_key' ? vars.apiKey : vars.keyToken
+    if (key.kind !== 'api_key') alongside = vars.withToken
     if (key.expiresAt && key.expiresAt <= deps.clock.now()) {
       warnings.push(`the stored key of profile "${profile.name}" expired at ${key.expiresAt.toISOString()}`)
     }
   } else {
     const { credential } = await getToken(deps, profile)
     secret = credential.accessToken?.reveal() ?? ''
-    variable = claude ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'AUTHKEEP_ACCESS_TOKEN'
+    variable = vars.token
+    alongside = vars.withToken
   }
   variable = variableOverride ?? variable
   const env: NodeJS.ProcessEnv = { ...deps.processEnv }
   // Codex reads its login from auth.json, just refreshed above; a key variable would outrank it there.
-  const outranking = claude ? (OUTRANKS[variable] ?? []) : codex && !key ? CODEX_KEYS : []
+  const outranking =
+    profile.kind === 'codex'
+      ? key
+        ? []
+        : CODEX_KEYS
+      : profile.kind === 'oauth'
+        ? []
+        : (OUTRANKS[variable] ?? [])
   const cleared = outranking.filter((v) => env[v] !== undefined)
   for (const v of cleared) delete env[v]
+  Object.assign(env, variableOverride ? {} : alongside)
   env[variable] = secret
+  if (profile.kind === 'gemini') warnings.push(...(await geminiSettingsWarnings(deps, variable)))
   if (claude) {
     const helper = await apiKeyHelper(claudeConfigDir(profile, deps.processEnv, deps.home))
     if (helper && !helper.includes('authkeep')) {
@@ -79,6 +135,16 @@ export async function planExec(
     }
   }
   return { env, variable, secret, cleared, warnings }
+}
+
+/** Gemini's settings.json `security.auth.selectedType` outranks every variable. */
+async function geminiSettingsWarnings(deps: Deps, variable: string): Promise<string[]> {
+  const selected = await selectedAuthType(deps.processEnv, deps.home)
+  const wanted = variable === 'GEMINI_API_KEY' ? 'gemini-api-key' : 'oauth-personal'
+  if (selected === undefined || selected === wanted) return []
+  return [
+    `security.auth.selectedType "${printable(selected, 40)}" in Gemini's settings.json outranks ${variable} (it needs "${wanted}")`,
+  ]
 }
 
 async function apiKeyHelper(configDir: string): Promise<string | undefined> {

@@ -30,7 +30,14 @@ export async function loginFor(
     secretsIn: 'file',
   })
   io.err(`Delivering it to ${target} over ssh (on stdin; the command line holds only the profile name) …\n`)
-  const kind = profile.kind === 'claude-code' ? 'claude' : profile.kind === 'codex' ? 'codex' : 'record'
+  const kinds = {
+    'claude-code': 'claude',
+    codex: 'codex',
+    gemini: 'gemini',
+    copilot: 'copilot',
+    oauth: 'record',
+  } as const
+  const kind = kinds[profile.kind]
   const code = await runOverSsh(
     deps.processEnv,
     target,

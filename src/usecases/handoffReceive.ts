@@ -1,8 +1,8 @@
 import type { Deps } from '../deps.js'
 import { ConfigError, UsageError } from '../errors.js'
 import { parsePayload } from '../handoff/payload.js'
-import { type Config, loadConfig, pickProfile, putProfile } from '../profiles/configFile.js'
-import { PROFILE_NAME, profileSchema } from '../profiles/profile.js'
+import { BUILTINS, type Config, loadConfig, pickProfile, putProfile } from '../profiles/configFile.js'
+import { PROFILE_NAME, type ProfileRecord, profileSchema } from '../profiles/profile.js'
 import { backupExisting } from '../stores/backups.js'
 import { withCredentialLock } from './credentialLock.js'
 
@@ -27,10 +27,14 @@ export async function receiveHandoff(deps: Deps, config: Config, name: string | 
   const kind = known?.kind ?? (name === 'claude-code' ? 'claude-code' : 'oauth')
   const { settings, credential } = parsePayload(text, { name, kind }, now, deps.host)
   if (!(name in cfg.raw.profiles) && settings !== undefined) {
-    const parsed = profileSchema.safeParse(settings)
+    // A built-in's entry overrides only some of its defaults: valid once they are merged in.
+    const defaults = BUILTINS[name]
+    const merged =
+      defaults && typeof settings === 'object' && settings !== null ? { ...defaults, ...settings } : settings
+    const parsed = profileSchema.safeParse(merged)
     if (!parsed.success)
       throw new ConfigError(cfg.file, `the sender's settings for profile "${name}" are not valid`)
-    await putProfile(cfg, name, parsed.data)
+    await putProfile(cfg, name, defaults ? (settings as ProfileRecord) : parsed.data)
     cfg = await loadConfig(deps.paths)
     deps.io.err(`Added profile "${name}" to ${cfg.file} from the sender's settings.\n`)
   }

@@ -8,6 +8,9 @@ import type { KeyKind } from '../stores/keyStore.js'
 export function recogniseKind(value: string): KeyKind | undefined {
   if (/^sk-ant-api\d*-/.test(value)) return 'api_key'
   if (/^sk-ant-oat\d*-/.test(value)) return 'oauth_token'
+  // Google's API keys, its OAuth access tokens, and GitHub's user and app tokens.
+  if (/^AIza/.test(value)) return 'api_key'
+  if (/^ya29\./.test(value) || /^(gh[oup]_|github_pat_)/.test(value)) return 'oauth_token'
   return undefined
 }
 

@@ -63,6 +63,8 @@ export async function login(deps: Deps, profile: Profile, input: LoginInput): Pr
   // user's file there is refused now, before the person approves anything, rather than after.
   const file = deps.credentialsOf(profile).file
   if (file) await readFileIfExists(file)
+  // Copilot's file holds other logins and settings beside this one: it must be readable to be updated.
+  if (profile.kind === 'copilot') await deps.credentialsOf(profile).read()
   const tokens = await obtainTokens(deps, profile, input)
   if (!tokens.refresh_token) {
     io.err(

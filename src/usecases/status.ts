@@ -6,6 +6,8 @@ import { printable } from '../printable.js'
 import { CLAUDE_CODE } from '../profiles/claudeCode.js'
 import { CODEX } from '../profiles/codex.js'
 import { type Config, configuredProfiles } from '../profiles/configFile.js'
+import { COPILOT } from '../profiles/copilot.js'
+import { GEMINI } from '../profiles/gemini.js'
 import type { Profile } from '../profiles/profile.js'
 import type { Credential } from '../stores/credential.js'
 
@@ -74,29 +76,35 @@ export async function profileStatus(deps: Deps, profile: Profile): Promise<Statu
           printable(c.stateReason ?? 'the access token expired and there is no refresh token')
         : state === 'expired'
           ? 'the access token expired; the next `authkeep token` refreshes it'
-          : null,
+          : profile.kind === 'copilot'
+            ? 'a GitHub token: it has no expiry and no refresh token, so authkeep never refreshes it; when GitHub revokes it, log in again'
+            : null,
     next: state === 'login_required' ? login : null,
   }
 }
 
 /**
  * The profiles `status` (and keep-alive) take by default: those in the config file, plus each built-in
- * profile whose client has a credential file here, and claude-code when nothing else is configured.
+ * whose client keeps a login here (Claude Code's, Codex's, Gemini's, Copilot's file), and the built-in
+ * claude-code profile when nothing else is configured.
  */
 export async function profilesInUse(deps: Deps, config: Config): Promise<Profile[]> {
   const configured = configuredProfiles(config)
   const builtins: Profile[] = []
-  for (const name of [CLAUDE_CODE, CODEX]) {
+  for (const name of [CLAUDE_CODE, CODEX, GEMINI, COPILOT]) {
     const builtin = config.profiles.get(name)
     if (!builtin || configured.includes(builtin)) continue
-    const file = deps.credentialsOf(builtin).file
+    const store = deps.credentialsOf(builtin)
     const present =
-      file !== undefined &&
-      (await access(file).then(
+      store.file !== undefined &&
+      (await access(store.file).then(
         () => true,
         () => false,
       ))
-    if (present || (name === CLAUDE_CODE && configured.length === 0)) builtins.push(builtin)
+    // Copilot's config.json is there for its settings too: only a login in it (or a broken file) counts.
+    const inUse =
+      present && (builtin.kind !== 'copilot' || (await store.read().catch(() => null)) !== undefined)
+    if (inUse || (name === CLAUDE_CODE && configured.length === 0)) builtins.push(builtin)
   }
   return [...builtins, ...configured]
 }

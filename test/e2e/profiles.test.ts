@@ -45,9 +45,12 @@ test('profile add by discovery stores the endpoints; list, show and remove', asy
     sb.env,
   )
   assert.equal(explicit.code, 0, explicit.stderr)
-  assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'claude-code\ncodex\ncorp\nmanual\n')
+  assert.equal(
+    (await runCli(['profile', 'list'], sb.env)).stdout,
+    'claude-code\ncodex\ngemini\ncopilot\ncorp\nmanual\n',
+  )
   assert.deepEqual(JSON.parse((await runCli(['profile', 'list', '--json'], sb.env)).stdout), {
-    profiles: ['claude-code', 'codex', 'corp', 'manual'],
+    profiles: ['claude-code', 'codex', 'gemini', 'copilot', 'corp', 'manual'],
   })
 
   const dup = await runCli(['profile', 'add', 'corp', '--issuer', server.issuer, '--client-id', 'c'], sb.env)
@@ -62,7 +65,10 @@ test('profile add by discovery stores the endpoints; list, show and remove', asy
   )
 
   assert.equal((await runCli(['profile', 'remove', 'manual'], sb.env)).code, 0)
-  assert.equal((await runCli(['profile', 'list'], sb.env)).stdout, 'claude-code\ncodex\ncorp\n')
+  assert.equal(
+    (await runCli(['profile', 'list'], sb.env)).stdout,
+    'claude-code\ncodex\ngemini\ncopilot\ncorp\n',
+  )
 })
 
 test('plain http to another machine is refused unless --allow-insecure-http, which is announced', async (t) => {

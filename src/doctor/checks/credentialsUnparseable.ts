@@ -1,8 +1,12 @@
 import { lstat, readlink } from 'node:fs/promises'
+import { ConfigError } from '../../errors.js'
+import { readFileIfExists } from '../../files/atomicFile.js'
 import { claudeFileSchema } from '../../stores/claudeCodeStore.js'
 import { codexAuthSchema } from '../../stores/codexStore.js'
+import { parseCopilotFile } from '../../stores/copilotStore.js'
 import { recordSchema } from '../../stores/credential.js'
-import { type Check, finding } from '../finding.js'
+import { parseGeminiFile } from '../../stores/geminiStore.js'
+import { type Check, type DoctorContext, type Finding, finding } from '../finding.js'
 import { readJson } from './jsonFile.js'
 
 // expiresAt of the wrong type is credentials.shape's finding, with its own fix.
@@ -12,8 +16,10 @@ export const credentialsUnparseable: Check = {
   id: 'credentials.unparseable',
   title: 'the credential file is JSON in the expected shape',
   async run(ctx) {
-    const read = await readJson(ctx.credentialFile)
     const fix = `authkeep reset --profile ${ctx.profile.name}`
+    // Gemini's and Copilot's files (Copilot's has comment lines) are judged by the store that reads them.
+    if (ctx.profile.kind === 'gemini' || ctx.profile.kind === 'copilot') return clientFile(ctx, fix)
+    const read = await readJson(ctx.credentialFile)
     const claude = ctx.profile.kind === 'claude-code'
     const why = claude
       ? 'Claude Code cannot read its login from it and asks for /login; authkeep cannot refresh it either'
@@ -65,4 +71,26 @@ export const credentialsUnparseable: Check = {
       ),
     ]
   },
+}
+
+/** Gemini's and Copilot's files, read and judged by the parsers their stores use. */
+async function clientFile(ctx: DoctorContext, fix: string): Promise<Finding[]> {
+  const parse = ctx.profile.kind === 'gemini' ? parseGeminiFile : parseCopilotFile
+  let error: unknown
+  try {
+    const content = await readFileIfExists(ctx.credentialFile)
+    if (content !== undefined) parse(ctx.credentialFile, content)
+  } catch (err) {
+    error = err
+  }
+  if (!(error instanceof ConfigError)) return []
+  return [
+    finding(
+      'credentials.unparseable',
+      'error',
+      error.message,
+      `${ctx.profile.kind === 'gemini' ? 'Gemini CLI' : 'Copilot CLI'} cannot read its login from it, and authkeep neither`,
+      error.next && error.next !== 'authkeep doctor' ? error.next : fix,
+    ),
+  ]
 }

@@ -10,6 +10,7 @@ import {
   envOpenaiApiKey,
 } from './codex.js'
 import { configDirReadonly } from './configDirReadonly.js'
+import { COPILOT_CHECKS } from './copilotAuth.js'
 import { credentialsDir } from './credentialsDir.js'
 import { credentialsMissing } from './credentialsMissing.js'
 import { credentialsMode } from './credentialsMode.js'
@@ -22,6 +23,7 @@ import { envCloudProvider } from './envCloudProvider.js'
 import { envConfigDirSplit } from './envConfigDirSplit.js'
 import { envAnthropicApiKey, envAnthropicAuthToken, envClaudeCodeOauthToken } from './envOverrides.js'
 import { envProxy } from './envProxy.js'
+import { GEMINI_CHECKS } from './geminiAuth.js'
 import { homeOwner } from './homeOwner.js'
 import { hostMismatch } from './hostMismatch.js'
 import { lockStale } from './lockStale.js'
@@ -69,6 +71,9 @@ export const CHECKS: Check[] = [
   envClaudeCodeOauthToken,
   onboardingMissing,
   envConfigDirSplit,
+  // What Gemini CLI and Copilot CLI use instead of their files.
+  ...GEMINI_CHECKS,
+  ...COPILOT_CHECKS,
   // The machine.
   homeOwner,
   configDirReadonly,

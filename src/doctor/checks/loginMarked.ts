@@ -1,4 +1,10 @@
+import { readFileIfExists } from '../../files/atomicFile.js'
+import { copilotHost } from '../../profiles/copilot.js'
+import { resolvePaths } from '../../profiles/paths.js'
 import { fingerprint } from '../../stores/claudeCodeStore.js'
+import { clientStateFile, readClientState } from '../../stores/clientState.js'
+import { currentLogin, parseCopilotFile } from '../../stores/copilotStore.js'
+import { parseGeminiFile } from '../../stores/geminiStore.js'
 import { type Check, type DoctorContext, finding } from '../finding.js'
 import { codexSidecar } from './codex.js'
 import { claudeOauth, isRecord, present, readJson } from './jsonFile.js'
@@ -20,11 +26,36 @@ async function mark(ctx: DoctorContext) {
     const sidecar = await codexSidecar(ctx.credentialFile)
     return sidecar?.state === 'login_required' ? { reason: sidecar.stateReason } : undefined
   }
+  if (ctx.profile.kind === 'gemini' || ctx.profile.kind === 'copilot') return clientMark(ctx)
   const read = await readJson(ctx.credentialFile)
   if (read.state !== 'json' || !isRecord(read.value) || read.value.state !== 'login_required')
     return undefined
   const reason = read.value.state_reason
   return { reason: typeof reason === 'string' ? reason : undefined }
+}
+
+/** Gemini's and Copilot's files have no field for it: authkeep's note beside its records holds the mark. */
+async function clientMark(ctx: DoctorContext) {
+  let token: string | undefined
+  try {
+    const content = await readFileIfExists(ctx.credentialFile)
+    if (content === undefined) return undefined
+    if (ctx.profile.kind === 'gemini') {
+      const raw = parseGeminiFile(ctx.credentialFile, content)
+      token = raw.refresh_token || raw.access_token
+    } else {
+      token = currentLogin(parseCopilotFile(ctx.credentialFile, content).raw, copilotHost(ctx.profile))?.token
+    }
+  } catch {
+    // credentials.unparseable speaks for a file that cannot be read.
+    return undefined
+  }
+  if (!token) return undefined
+  const note = await readClientState(
+    clientStateFile(resolvePaths(ctx.env, ctx.home), ctx.profile.name),
+    token,
+  )
+  return note?.state === 'login_required' ? { reason: note.stateReason } : undefined
 }
 
 export const loginMarked: Check = {

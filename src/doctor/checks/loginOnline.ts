@@ -7,6 +7,8 @@ import { redact } from './redact.js'
 export const loginOnline: Check = {
   id: 'login.online',
   title: 'the server accepts the login: one refresh under the lock (--online)',
+  // Copilot's token has nothing to refresh: copilot.online asks GitHub instead.
+  kinds: ['oauth', 'claude-code', 'gemini'],
   async run(ctx) {
     const refreshNow = ctx.refreshNow
     // No login, or no way to reach the server, are already other checks' findings.
