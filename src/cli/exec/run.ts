@@ -1,4 +1,5 @@
 import { AuthkeepError, ExitCode, UsageError } from '../../errors.js'
+import { accountHere } from '../../usecases/accountHere.js'
 import { planExec } from '../../usecases/execPlan.js'
 import type { Run } from '../dispatch.js'
 import { profileFor } from '../profileFor.js'
@@ -14,7 +15,9 @@ export const execRun: Run<ExecOptions> = async (deps, opts) => {
   }
   const [command, ...args] = opts.command
   if (!command) throw new UsageError('no command given', `authkeep exec --profile ${profile.name} -- CMD`)
-  const plan = await planExec(deps, profile, opts.env)
+  const here = await accountHere(deps, profile)
+  const plan = await planExec(deps, profile, opts.env, here?.why === 'bound' ? here.holder : undefined)
+  if (here?.why === 'bound') deps.io.err(`authkeep: account "${here.account}" (bound by ${here.file})\n`)
   for (const w of plan.warnings) deps.io.err(`! ${w}\n`)
   if (plan.cleared.length > 0)
     deps.io.err(
