@@ -210,16 +210,13 @@ test("a switch while Claude is mid-refresh waits for Claude's lock and keeps the
   await b.claudeMustRefresh(before.accessToken, 3_000)
   const claude = b.cs.run(['-p', 'ping'], b.claudeEnv)
   const lock = join(b.cs.configDir, '.oauth_refresh.lock')
-  for (
-    let i = 0;
-    i < 200 &&
-    !(await access(lock).then(
+  const held = () =>
+    access(lock).then(
       () => true,
       () => false,
-    ));
-    i++
-  )
-    await sleep(50)
+    )
+  for (let i = 0; i < 400 && !(await held()); i++) await sleep(25)
+  assert.ok(await held(), 'Claude holds its refresh lock when the switch starts')
   const sw = spawnCli(['switch', 'b'], b.env)
   sw.stdin?.end()
   const [run, switched] = await Promise.all([claude, sw.output])
