@@ -17,6 +17,8 @@ import {
   inferenceRequests,
   tokenRequests,
 } from '../bed/claude/claudeHarness.js'
+import { nsenterArgv, requireNetnsTools } from '../bed/claude/netns.js'
+import { startTmux } from '../bed/tmux.js'
 import {
   BIN,
   CLAUDE_TEST_SCOPES,
@@ -246,4 +248,40 @@ test("a switch while Claude is mid-refresh waits for Claude's lock and keeps the
   await switchTo(b, 'a')
   const r = await runCli(['refresh', '--force'], b.env)
   assert.equal(r.code, 0, r.stderr)
+})
+
+test('a claude session already running picks up the switched-in account at its next request', async (t) => {
+  const b = await bed(t)
+  await twoAccounts(b)
+  await switchTo(b, 'a')
+  const aToken = (await claudeFile(b)).claudeAiOauth.accessToken
+  const bToken = (await slot(b, 'b')).access_token
+  const tools = requireNetnsTools()
+  const session = await startTmux(nsenterArgv(tools, b.cs.netnsPid, [CLAUDE_BIN]), {
+    env: { ...b.cs.baseEnv, ...b.claudeEnv },
+    cwd: b.cs.projectDir,
+  })
+  t.after(() => session.kill())
+  let asked = 0
+  const messagesSoFar = async () => inferenceRequests(await b.cs.requests())
+  const ask = async (text: string) => {
+    const before = (await messagesSoFar()).length
+    await session.sendText(text)
+    await session.sendEnter()
+    for (let i = 0; i < 400 && (await messagesSoFar()).length === before; i++) await sleep(50)
+    // The answer is on the screen once per question asked so far.
+    const answered = () => session.capture().then((screen) => screen.split('● pong').length - 1)
+    for (let i = 0; i < 400 && (await answered()) < asked + 1; i++) await sleep(50)
+    asked++
+    return (await messagesSoFar()).slice(before).map((q) => q.authorization)
+  }
+  await session.waitFor(/for shortcuts|>/, 30_000)
+  const first = await ask('first')
+  assert.ok(first.length > 0 && first.every((h) => h === `Bearer ${aToken}`), 'started on a')
+  await switchTo(b, 'b')
+  // Observed with 2.1.197: Claude re-reads its credential file when it changed, so the same session
+  // continues on the new account (README "Accounts" says so).
+  const second = await ask('second')
+  assert.ok(second.length > 0 && second.every((h) => h === `Bearer ${bToken}`), 'continued on b')
+  assert.equal((await claudeFile(b)).claudeAiOauth.accessToken, bToken)
 })
