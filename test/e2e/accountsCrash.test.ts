@@ -21,7 +21,13 @@ const TRIALS = Number(process.env.AUTHKEEP_CAMPAIGN_TRIALS ?? 8)
 
 let server: AuthServer
 before(async () => {
-  server = await startAuthServer({ jsonTokenRequests: true, scopes: CLAUDE_TEST_SCOPES })
+  // Access tokens that outlive the campaign: no switch refreshes its incoming account first, so the
+  // kills land on the moves (a kill during a refresh is refreshCrash.test.ts's area).
+  server = await startAuthServer({
+    jsonTokenRequests: true,
+    ttl: { accessToken: 3600 },
+    scopes: CLAUDE_TEST_SCOPES,
+  })
 })
 after(() => server?.close())
 
