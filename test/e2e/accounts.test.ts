@@ -125,6 +125,23 @@ test('account add logs two grants into slots; switch moves the latest tokens bot
     const r = await runCli(['refresh', '--force'], sb.env)
     assert.equal(r.code, 0, `${name}: ${r.stderr}`)
   }
+  // The login's own fields travel with it: what Claude noted for this account comes back with it.
+  const noted = async (subscriptionType: string) => {
+    const now = await claudeOauth(sb)
+    now.claudeAiOauth.subscriptionType = subscriptionType
+    await sb.writeCredentials(now)
+  }
+  await noted('max')
+  assert.equal((await runCli(['switch', 'work'], sb.env)).code, 0)
+  await noted('team')
+  for (const [name, subscription] of [
+    ['personal', 'max'],
+    ['work', 'team'],
+    ['personal', 'max'],
+  ]) {
+    assert.equal((await runCli(['switch', name as string], sb.env)).code, 0)
+    assert.equal((await claudeOauth(sb)).claudeAiOauth.subscriptionType, subscription)
+  }
   const active = JSON.parse((await runCli(['account', 'list', '--json'], sb.env)).stdout).accounts
   assert.deepEqual(
     active.map((r: { active: boolean }) => r.active),
