@@ -19,6 +19,10 @@ test("identity: Anthropic's token answer and profile shapes, OpenID claims, and 
     { email: 'me@example.com', organization: 'Corp', subscription: 'claude_max' },
   )
   assert.deepEqual(identityIn({ sub: 'u1', email: 'a@b.c' }), { email: 'a@b.c', subject: 'u1' })
+  assert.deepEqual(
+    identityIn({ email: 'dev@example.test', 'https://api.openai.com/auth': { chatgpt_plan_type: 'plus' } }),
+    { email: 'dev@example.test', subscription: 'plus' },
+  )
   assert.deepEqual(identityIn(undefined), {})
   assert.deepEqual(identityIn({ email: 42, organization: 'x' }), {})
   // What a provider says is shown escaped: it can never drive the terminal.

@@ -22,10 +22,16 @@ export function identityIn(answer: unknown): AccountIdentity {
   const a = obj(answer)
   const account = obj(a.account)
   const org = obj(a.organization)
+  // OpenAI's ID tokens keep the plan under a namespaced claim.
+  const openai = obj(a['https://api.openai.com/auth'])
   const found: AccountIdentity = {
     email: text(a.email) ?? text(account.email_address) ?? text(account.email),
     organization: text(org.name) ?? text(a.organization_name) ?? text(a.org),
-    subscription: text(org.organization_type) ?? text(a.subscription_type) ?? text(a.plan),
+    subscription:
+      text(org.organization_type) ??
+      text(a.subscription_type) ??
+      text(openai.chatgpt_plan_type) ??
+      text(a.plan),
     subject: text(a.sub) ?? text(account.uuid),
   }
   return Object.fromEntries(Object.entries(found).filter(([, v]) => v !== undefined))
@@ -36,7 +42,7 @@ export function identityIn(answer: unknown): AccountIdentity {
  * profile's userinfo endpoint when it has one. A failing endpoint costs only the identity, not the login.
  */
 export async function identityOf(profile: Profile, tokens: TokenEndpointResponse): Promise<AccountIdentity> {
-  const claims = (tokens as { claims?: () => unknown }).claims?.()
+  const claims = (tokens as { claims?: () => unknown }).claims?.() ?? jwtPayload(tokens.id_token)
   let found = { ...identityIn(claims), ...identityIn(tokens) }
   const endpoint = profile.endpoints.userinfo
   if (endpoint) {
@@ -49,4 +55,18 @@ export async function identityOf(profile: Profile, tokens: TokenEndpointResponse
     found = { ...identityIn(answer), ...found }
   }
   return found
+}
+
+/**
+ * The claims of an ID token a flow did not hand over parsed (OpenAI's device login): read for display
+ * only, never trusted for anything else.
+ */
+function jwtPayload(jwt: string | undefined): unknown {
+  const part = jwt?.split('.')[1]
+  if (!part) return undefined
+  try {
+    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
+  } catch {
+    return undefined
+  }
 }
