@@ -255,6 +255,18 @@ test('keep-alive refreshes the inactive accounts too; account remove backs up an
   const after = await readSlot(sb, 'work')
   assert.notEqual(after.refresh_token, work.refresh_token, 'the inactive slot was refreshed before it lapsed')
 
+  // A slot whose login ends soon is warned about, like the active one.
+  const refreshed = JSON.parse(await readFile(slotFile(sb, 'work'), 'utf8'))
+  await writeFile(
+    slotFile(sb, 'work'),
+    JSON.stringify({ ...refreshed, refresh_expires_at: new Date(Date.now() + 86_400_000).toISOString() }),
+    { mode: 0o600 },
+  )
+  assert.equal((await runCli(['keepalive', 'run', '--once', '--warn-days', '3'], sb.env)).code, 0)
+  const state = JSON.parse((await runCli(['keepalive', 'status', '--json'], sb.env)).stdout)
+  assert.match(JSON.stringify(state), /login_ending/, JSON.stringify(state))
+  assert.ok(JSON.stringify(state).includes('claude-code@work'))
+
   const removed = await runCli(['account', 'remove', 'work'], sb.env)
   assert.equal(removed.code, 0, removed.stderr)
   assert.match(

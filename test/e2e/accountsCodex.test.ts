@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, type TestContext, test } from 'node:test'
 import { accessTokenJwt, codexAuthJson, type FakeOpenAi, startFakeOpenAi } from '../bed/codex/fakeOpenAi.js'
-import { runCli, sandbox, spawnCli, waitForStderr } from './harness.js'
+import { BIN, runCli, sandbox, spawnCli, waitForStderr } from './harness.js'
 
 let fake: FakeOpenAi
 let dir: string
@@ -99,4 +99,23 @@ test('codex: two accounts, switched both ways with refreshes between; auth.json 
     const r = await runCli(['refresh', '--profile', 'codex', '--force'], sb.env)
     assert.equal(r.code, 0, `${name}: ${r.stderr}`)
   }
+  // A directory binding cannot reach Codex, which reads only auth.json: said, not silently ignored.
+  const project = join(sb.dir, 'project')
+  await mkdir(project)
+  await writeFile(join(project, '.authkeep-account'), 'codex=b\n')
+  const child = spawnCli(['exec', '--profile', 'codex', '--', 'true'], sb.env, 60_000, [
+    '/bin/sh',
+    '-c',
+    'cd "$0" && exec "$@"',
+    project,
+    process.execPath,
+    BIN,
+  ])
+  child.stdin?.end()
+  const bound = await child.output
+  assert.equal(bound.code, 2)
+  assert.match(
+    bound.stderr,
+    /binds account "b", but Codex reads its login only from its auth\.json.*; run: authkeep switch b --profile codex\n$/,
+  )
 })

@@ -1,4 +1,5 @@
 import { ExitCode } from '../../errors.js'
+import { printable } from '../../printable.js'
 import { loadConfig, pickProfile } from '../../profiles/configFile.js'
 import { type AccountHere, accountHere } from '../../usecases/accountHere.js'
 import { keepaliveWarnings } from '../../usecases/keepaliveStatus.js'
@@ -44,7 +45,7 @@ function accountLines(entries: Array<{ profile: string; account: ReturnType<type
     .filter((e) => e.account)
     .map(({ profile, account: a }) =>
       a?.why === 'bound'
-        ? `${profile}: account "${a.name}" applies here, bound by ${a.file}\n`
+        ? `${profile}: account "${a.name}" applies here, bound by ${printable(a.file ?? '')}\n`
         : `${profile}: account "${a?.name}" applies here, the active one (machine-wide)\n`,
     )
     .join('')
