@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js'
 import type { Profile } from '../profiles/profile.js'
 import { bindingFor } from '../stores/accountBinding.js'
 import { knownAccounts, readAccounts, slotProfile } from '../stores/accountSlots.js'
+import { recoverSwitch } from './accountRecovery.js'
 
 export interface AccountHere {
   account: string
@@ -20,6 +21,8 @@ export interface AccountHere {
  */
 export async function accountHere(deps: Deps, profile: Profile): Promise<AccountHere | undefined> {
   const binding = await bindingFor(deps.cwd, profile.name)
+  // A switch killed midway leaves a grant in two places: settled first, so no copy is refreshed twice.
+  await recoverSwitch(deps, profile)
   const accounts = await readAccounts(deps.paths, profile.name)
   if (binding) {
     if (!accounts.accounts[binding.account]) {

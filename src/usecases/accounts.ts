@@ -119,7 +119,10 @@ export async function removeAccount(deps: Deps, profile: Profile, name: string):
 export async function slotProfiles(deps: Deps, profiles: Profile[]): Promise<Profile[]> {
   const slots: Profile[] = []
   for (const profile of profiles) {
+    // A switch killed midway leaves a grant in two places: settled before any slot is refreshed.
+    await recoverSwitch(deps, profile).catch(() => {})
     const accounts = await readAccounts(deps.paths, profile.name).catch(() => undefined)
+    if (accounts?.switching) continue
     for (const name of Object.keys(accounts?.accounts ?? {}))
       if (accounts?.active !== name) slots.push(slotProfile(profile, name))
   }

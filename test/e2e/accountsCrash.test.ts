@@ -99,7 +99,13 @@ test('switch: killed at any point, both accounts stay recoverable and one copy o
     await child.output
     if (JSON.parse(await readFile(accountsFile, 'utf8')).switching) outcomes.midway++
     {
-      // The next accounts command settles the switch (after a stale lock's 10 s, when the kill held it).
+      // The next accounts command settles the switch (after a stale lock's 10 s, when the kill held it);
+      // so does keep-alive, before it refreshes any slot.
+      if (i % 3 === 2) {
+        const once = await runCli(['keepalive', 'run', '--once'], sb.env)
+        assert.equal(once.code, 0, once.stderr)
+        assert.equal(JSON.parse(await readFile(accountsFile, 'utf8')).switching, undefined)
+      }
       const list = await runCli(['account', 'list', '--json'], sb.env)
       assert.equal(list.code, 0, list.stderr)
       const rows = JSON.parse(list.stdout).accounts as Array<{ account: string; active: boolean }>
