@@ -9,6 +9,7 @@ const AREAS = [
   { file: 'test/e2e/crashCampaign.test.ts', env: { AUTHKEEP_CAMPAIGN_TRIALS: '1000' } },
   { file: 'test/e2e/codexCrash.test.ts', env: { AUTHKEEP_CODEX_CRASH_TRIALS: '1000' } },
   { file: 'test/e2e/aiCliCrash.test.ts', env: { AUTHKEEP_CAMPAIGN_TRIALS: '200' } },
+  { file: 'test/e2e/accountsCrash.test.ts', env: { AUTHKEEP_CAMPAIGN_TRIALS: '200' } },
   { file: 'test/e2e/faultTable.test.ts', env: { AUTHKEEP_FAULT_ROUNDS: '20' } },
   { file: 'test/e2e/fuzz.test.ts', env: { AUTHKEEP_FUZZ_RUNS: '10000' } },
 ]

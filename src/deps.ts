@@ -33,6 +33,8 @@ export interface Deps {
   /** The user's home directory and uid, as the process sees them (HOME may be someone else's under sudo). */
   home: string
   uid: number
+  /** The working directory, where a `.authkeep-account` may bind an account (`authkeep account`). */
+  cwd: string
   /** This process's id (the keep-alive daemon records it; a live one is not started twice). */
   pid: number
   lockTimeoutMs: number

@@ -81,6 +81,7 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
     },
     home,
     uid: uid ?? -1,
+    cwd: process.cwd(),
     pid: process.pid,
     lockTimeoutMs: Number.isFinite(lockSeconds) && lockSeconds > 0 ? lockSeconds * 1000 : 30_000,
     interrupts,

@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { accountCommand } from './account/command.js'
 import { agentCommand } from './agent/command.js'
 import { backupsCommand } from './backups/command.js'
 import { claudeCommand } from './claude/command.js'
@@ -16,6 +17,7 @@ import { resetCommand } from './reset/command.js'
 import { restoreCommand } from './restore/command.js'
 import { sshCommand } from './ssh/command.js'
 import { statusCommand } from './status/command.js'
+import { switchCommand } from './switch/command.js'
 import { tokenCommand } from './token/command.js'
 
 export const EXIT_CODE_HELP = `
@@ -57,6 +59,8 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     agentCommand(dispatch),
     sshCommand(dispatch),
     installCommand(dispatch),
+    accountCommand(dispatch),
+    switchCommand(dispatch),
   ]) {
     program.addCommand(sub)
   }

@@ -145,7 +145,9 @@ export function createClaudeCodeStore({
         updatedAt: mtime,
         host: ours ? sidecar.host : host(),
         secretsIn: 'file',
-        extra: {},
+        // The login's own fields beside its tokens (subscriptionType, rateLimitTier): they travel with
+        // the account, into its slot when it is switched out and back when it is switched in.
+        extra: loginFields(o),
       } satisfies Credential
     },
 
@@ -160,11 +162,14 @@ export function createClaudeCodeStore({
       // A login that needs renewing is only marked: Claude's file keeps what it had, for a backup to show.
       if (c.state === 'login_required') return
       const raw = (await readRaw().catch(() => undefined)) ?? {}
+      const own = c.extra.claudeAiOauth
       const previous = raw.claudeAiOauth ?? {}
+      // The login's own fields when the credential carries them (an account switched in), else the file's.
+      const base = own && typeof own === 'object' && !Array.isArray(own) ? own : previous
       const next = {
         ...raw,
         claudeAiOauth: {
-          ...previous,
+          ...base,
           accessToken: c.accessToken?.reveal() ?? '',
           refreshToken: refresh,
           expiresAt: c.expiresAt?.getTime() ?? 0,
@@ -198,6 +203,19 @@ export function createClaudeCodeStore({
       await unlinkIfThere(sidecarFile)
     },
   }
+}
+
+/** What a login holds in `claudeAiOauth` besides the fields authkeep reads and writes itself. */
+function loginFields(o: z.output<typeof oauthSchema>): Record<string, unknown> {
+  const {
+    accessToken: _a,
+    refreshToken: _r,
+    expiresAt: _e,
+    scopes: _s,
+    refreshTokenExpiresAt: _x,
+    ...own
+  } = o
+  return Object.keys(own).length > 0 ? { claudeAiOauth: own } : {}
 }
 
 /**

@@ -83,16 +83,18 @@ const VARIABLES: Record<Profile['kind'], ClientVariables> = {
 /**
  * Which secret a command gets and in which variable: a stored key first, else the OAuth access token,
  * refreshed first under the lock. For Claude Code, Codex and Gemini, the variables that would outrank it
- * are removed.
+ * are removed. `account`: the profile holding the grant of an account bound to the directory, which
+ * outranks a key.
  */
 export async function planExec(
   deps: Deps,
   profile: Profile,
   variableOverride: string | undefined,
+  account?: Profile,
 ): Promise<ExecPlan> {
   const claude = profile.kind === 'claude-code'
   const vars = VARIABLES[profile.kind]
-  const key = await deps.keys.get(profile.name)
+  const key = account ? undefined : await deps.keys.get(profile.name)
   const warnings: string[] = []
   let secret: string
   let variable: string
@@ -105,7 +107,7 @@ export async function planExec(
       warnings.push(`the stored key of profile "${profile.name}" expired at ${key.expiresAt.toISOString()}`)
     }
   } else {
-    const { credential } = await getToken(deps, profile)
+    const { credential } = await getToken(deps, account ?? profile)
     secret = credential.accessToken?.reveal() ?? ''
     variable = vars.token
     alongside = vars.withToken

@@ -7,6 +7,7 @@ import { shellNotifier } from '../keepalive/notify.js'
 import type { Backoff } from '../keepalive/schedule.js'
 import { type KeepaliveState, pidAlive, readState, writeState } from '../keepalive/state.js'
 import { loadConfig } from '../profiles/configFile.js'
+import { slotProfiles } from './accounts.js'
 import { profilesInUse } from './status.js'
 
 export interface KeepAliveRunOptions {
@@ -55,7 +56,12 @@ function build(deps: Deps, opts: KeepAliveRunOptions, log: Log, previous: Keepal
       warnDays: opts.warnDays,
       notify: opts.notifyCommand ? shellNotifier(opts.notifyCommand, deps.processEnv) : undefined,
     },
-    async () => profilesInUse(deps, await loadConfig(deps.paths)),
+    // Every account's slot too: an inactive account's login is kept alive and watched like the active one.
+    async () => {
+      const config = await loadConfig(deps.paths)
+      const slots = await slotProfiles(deps, [...config.profiles.values()])
+      return [...(await profilesInUse(deps, config)), ...slots]
+    },
     log,
     previous,
   )

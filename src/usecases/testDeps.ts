@@ -42,6 +42,7 @@ export function testDeps(overrides: Partial<Deps> = {}): Deps {
     host: 'test-host#000000000000',
     home,
     uid: 1000,
+    cwd: '/nonexistent/project',
     pid: 4242,
     lockTimeoutMs: 5_000,
     interrupts: noInterrupts,

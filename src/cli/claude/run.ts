@@ -2,6 +2,7 @@ import { ExitCode, LoginRequiredError } from '../../errors.js'
 import { CLAUDE_CODE } from '../../profiles/claudeCode.js'
 import { loadConfig, pickProfileOrAgent } from '../../profiles/configFile.js'
 import { claudeConfigDir } from '../../stores/claudeCodeStore.js'
+import { accountHere } from '../../usecases/accountHere.js'
 import { helperCommand, setApiKeyHelper } from '../../usecases/claudeSettings.js'
 import { getToken } from '../../usecases/getToken.js'
 import type { Run } from '../dispatch.js'
@@ -11,8 +12,15 @@ export const claudeRun: Run<ClaudeAction> = async (deps, a) => {
   const config = await loadConfig(deps.paths)
   const profile = pickProfileOrAgent(config, a.profile, deps.processEnv, `claude ${a.action}`)
   if (a.action === 'helper') {
-    // Printing the secret is this command's job: Claude Code reads it from stdout. A stored key first;
-    // else, on a machine with a forwarded token agent, a fresh access token from it.
+    // Printing the secret is this command's job: Claude Code reads it from stdout. The account bound to
+    // this directory first; then a stored key; else, on a machine with a forwarded token agent, a fresh
+    // access token from it.
+    const here = await accountHere(deps, profile)
+    if (here?.why === 'bound') {
+      const { credential } = await getToken(deps, here.holder)
+      deps.io.out(`${credential.accessToken?.reveal()}\n`)
+      return ExitCode.ok
+    }
     const key = await deps.keys.get(profile.name)
     if (key) {
       deps.io.out(`${key.value}\n`)

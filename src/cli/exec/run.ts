@@ -1,4 +1,6 @@
 import { AuthkeepError, ExitCode, UsageError } from '../../errors.js'
+import { printable } from '../../printable.js'
+import { accountHere } from '../../usecases/accountHere.js'
 import { planExec } from '../../usecases/execPlan.js'
 import type { Run } from '../dispatch.js'
 import { profileFor } from '../profileFor.js'
@@ -14,7 +16,17 @@ export const execRun: Run<ExecOptions> = async (deps, opts) => {
   }
   const [command, ...args] = opts.command
   if (!command) throw new UsageError('no command given', `authkeep exec --profile ${profile.name} -- CMD`)
-  const plan = await planExec(deps, profile, opts.env)
+  const here = await accountHere(deps, profile)
+  if (here?.why === 'bound' && profile.kind === 'codex') {
+    // Codex takes its ChatGPT login only from auth.json: no variable could hand it the bound account.
+    throw new UsageError(
+      `${here.file} binds account "${here.account}", but Codex reads its login only from its auth.json, so exec cannot hand it another account`,
+      `authkeep switch ${here.account} --profile ${profile.name}`,
+    )
+  }
+  const plan = await planExec(deps, profile, opts.env, here?.why === 'bound' ? here.holder : undefined)
+  if (here?.why === 'bound')
+    deps.io.err(`authkeep: account "${here.account}" (bound by ${printable(here.file ?? '')})\n`)
   for (const w of plan.warnings) deps.io.err(`! ${w}\n`)
   if (plan.cleared.length > 0)
     deps.io.err(

@@ -1,5 +1,7 @@
 import { ExitCode } from '../../errors.js'
+import { printable } from '../../printable.js'
 import { loadConfig, pickProfile } from '../../profiles/configFile.js'
+import { type AccountHere, accountHere } from '../../usecases/accountHere.js'
 import { keepaliveWarnings } from '../../usecases/keepaliveStatus.js'
 import { profileStatus, profilesInUse } from '../../usecases/status.js'
 import type { Run } from '../dispatch.js'
@@ -12,8 +14,10 @@ export const statusRun: Run<StatusOptions> = async (deps, opts) => {
     ? [pickProfile(config, opts.profile, deps.processEnv, 'status')]
     : await profilesInUse(deps, config)
   const warnings = await keepaliveWarnings(deps)
-  const entries = (await Promise.all(profiles.map((p) => profileStatus(deps, p)))).map((e) => ({
+  const here = await Promise.all(profiles.map((p) => accountHere(deps, p)))
+  const entries = (await Promise.all(profiles.map((p) => profileStatus(deps, p)))).map((e, i) => ({
     ...e,
+    account: accountShown(here[i]),
     keepalive_warnings: (warnings.get(e.profile) ?? []).map(({ reason, detail, since }) => ({
       reason,
       detail,
@@ -23,10 +27,26 @@ export const statusRun: Run<StatusOptions> = async (deps, opts) => {
   deps.io.out(
     opts.json
       ? `${JSON.stringify({ profiles: entries }, null, 2)}\n`
-      : renderStatus(entries, deps.clock.now()),
+      : renderStatus(entries, deps.clock.now()) + accountLines(entries),
   )
   if (entries.some((e) => e.state === 'unreadable')) return ExitCode.config
   if (entries.some((e) => e.state === 'login_required' || e.state === 'logged_out'))
     return ExitCode.loginRequired
   return ExitCode.ok
+}
+
+/** Which account applies in this directory, and why: a binding file, or the machine-wide active one. */
+function accountShown(here: AccountHere | undefined) {
+  return here ? { name: here.account, why: here.why, file: here.file ?? null } : null
+}
+
+function accountLines(entries: Array<{ profile: string; account: ReturnType<typeof accountShown> }>): string {
+  return entries
+    .filter((e) => e.account)
+    .map(({ profile, account: a }) =>
+      a?.why === 'bound'
+        ? `${profile}: account "${a.name}" applies here, bound by ${printable(a.file ?? '')}\n`
+        : `${profile}: account "${a?.name}" applies here, the active one (machine-wide)\n`,
+    )
+    .join('')
 }

@@ -2,7 +2,13 @@
 // every credential it sends is written down. ANTHROPIC_BASE_URL points at it directly; the OAuth
 // hosts, which no variable can redirect, reach it as an HTTPS proxy that terminates TLS for them.
 import { appendFileSync, readFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { messageJson, messageSse } from './messageReplies.js'
@@ -27,8 +33,13 @@ export interface FakeApiBehaviour {
   // Bare tokens or keys the API accepts; anything else gets 401. Absent: everything is accepted.
   // Tokens this fake issues on refresh are always accepted.
   allow?: string[]
+  // Bare tokens the API refuses with 401 all the same (a revoked one): the CLI then refreshes.
+  deny?: string[]
   token?: 'ok' | 'invalid_grant'
   tokenDelayMs?: number
+  // A real authorization server's token endpoint, reached through a Unix socket (the namespace has no
+  // route out; a socket file crosses it): refreshes go there instead of being invented here.
+  tokenUpstream?: { socket: string; path: string; host: string }
 }
 
 export interface FakeApiOptions {
@@ -93,6 +104,41 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+/**
+ * Claude's refresh, passed on to the real server: its client id and refresh token as sent; its scope
+ * (Claude always asks for its full production list) left out, so the grant's own scope applies.
+ */
+function forwardToken(
+  upstream: NonNullable<FakeApiBehaviour['tokenUpstream']>,
+  body: Record<string, unknown>,
+): Promise<{ status: number; json: unknown }> {
+  const { scope: _scope, ...rest } = body
+  const payload = JSON.stringify(rest)
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        socketPath: upstream.socket,
+        path: upstream.path,
+        method: 'POST',
+        headers: {
+          host: upstream.host,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
+        timeout: 10_000,
+      },
+      (res) => {
+        readBody(res)
+          .then((text) => resolve({ status: res.statusCode ?? 502, json: parseJson(text) }))
+          .catch(reject)
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error('token upstream timed out')))
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
 export function startFakeApi(opts: FakeApiOptions): Promise<FakeApi> {
   const issued = new Set<string>()
   const sockets = new Set<Socket>()
@@ -126,6 +172,16 @@ export function startFakeApi(opts: FakeApiOptions): Promise<FakeApi> {
       record(req, 400, { refreshToken })
       return send(res, 400, INVALID_GRANT)
     }
+    if (behaviour.tokenUpstream) {
+      const answer = await forwardToken(behaviour.tokenUpstream, body)
+      const issuedAccess = (answer.json as { access_token?: unknown }).access_token
+      if (typeof issuedAccess === 'string') issued.add(issuedAccess)
+      record(req, answer.status, {
+        refreshToken,
+        issuedAccessToken: typeof issuedAccess === 'string' ? issuedAccess : undefined,
+      })
+      return send(res, answer.status, answer.json)
+    }
     const tokens = issueTokens(body.scope)
     issued.add(tokens.access_token)
     record(req, 200, { refreshToken, issuedAccessToken: tokens.access_token })
@@ -143,8 +199,9 @@ export function startFakeApi(opts: FakeApiOptions): Promise<FakeApi> {
       record(req, 200)
       return res.writeHead(200).end()
     }
-    const { allow } = readBehaviour(opts.behaviourFile)
-    if (allow && !credentialsOf(req).some((c) => allow.includes(c) || issued.has(c))) {
+    const { allow, deny } = readBehaviour(opts.behaviourFile)
+    const refused = deny && credentialsOf(req).some((c) => deny.includes(c))
+    if (refused || (allow && !credentialsOf(req).some((c) => allow.includes(c) || issued.has(c)))) {
       record(req, 401)
       return send(res, 401, {
         type: 'error',

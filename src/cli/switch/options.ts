@@ -1,0 +1,4 @@
+export interface SwitchOptions {
+  name: string
+  profile?: string
+}
