@@ -87,12 +87,12 @@ test("an unknown option or command: one line ending with the command's --help, e
       ['profile', 'add', 'x', '--client-id', 'c', '--device-authorization-endpoint'],
       "authkeep: option '--device-authorization-endpoint <url>' argument missing; run: authkeep profile add --help\n",
     ],
-    [['acount'], "authkeep: unknown command 'acount' (did you mean agent?); run: authkeep --help\n"],
-    [['help', 'acount'], "authkeep: unknown command 'acount' (did you mean agent?); run: authkeep --help\n"],
+    [['acount'], "authkeep: unknown command 'acount' (did you mean account?); run: authkeep --help\n"],
+    [['help', 'acount'], "authkeep: unknown command 'acount' (did you mean account?); run: authkeep --help\n"],
     // With --help, an unknown command is still unknown: not the top-level help and exit 0.
     [
       ['acount', '--help'],
-      "authkeep: unknown command 'acount' (did you mean agent?); run: authkeep --help\n",
+      "authkeep: unknown command 'acount' (did you mean account?); run: authkeep --help\n",
     ],
     [
       ['login', '--method', 'magic'],
