@@ -9,7 +9,7 @@ import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
 import type { Credential } from './credential.js'
-import type { CredentialStore } from './store.js'
+import type { CliFileStoreOptions, CredentialStore } from './store.js'
 
 /** $CLAUDE_CONFIG_DIR, else ~/.claude: where Claude Code keeps `.credentials.json`. */
 export function claudeConfigDir(profile: Profile, env: NodeJS.ProcessEnv, home: string): string {
@@ -40,14 +40,8 @@ export const SIDECAR = '.authkeep-state.json'
 
 export const fingerprint = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 16)
 
-export interface ClaudeCodeStoreOptions {
+export interface ClaudeCodeStoreOptions extends CliFileStoreOptions {
   configDir: string
-  /** The profile name the credential is read as. */
-  profile?: string
-  /** This machine's fingerprint, asked for only when a login is written or was written elsewhere. */
-  host: () => string
-  /** Called with each credential file authkeep writes, to keep the last good one. */
-  onWritten?: (file: string, content: string) => Promise<void>
 }
 
 /**

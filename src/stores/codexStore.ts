@@ -10,7 +10,7 @@ import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
 import { fingerprint, SIDECAR, sidecarSchema } from './claudeCodeStore.js'
 import type { Credential } from './credential.js'
-import type { CredentialStore } from './store.js'
+import type { CliFileStoreOptions, CredentialStore } from './store.js'
 
 /** $CODEX_HOME, else ~/.codex: where Codex keeps `auth.json`. */
 export function codexHome(profile: Profile, env: NodeJS.ProcessEnv, home: string): string {
@@ -110,14 +110,8 @@ export function codexExpiry(raw: CodexAuth): Date | undefined {
   return expiryOf(raw.tokens.access_token, lastRefresh)
 }
 
-export interface CodexStoreOptions {
+export interface CodexStoreOptions extends CliFileStoreOptions {
   codexHome: string
-  /** The profile name the credential is read as. */
-  profile?: string
-  /** This machine's fingerprint, asked for only when a login is written or was written elsewhere. */
-  host: () => string
-  /** Called with each credential file authkeep writes, to keep the last good one. */
-  onWritten?: (file: string, content: string) => Promise<void>
 }
 
 /**
