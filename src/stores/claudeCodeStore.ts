@@ -40,6 +40,15 @@ export const SIDECAR = '.authkeep-state.json'
 
 export const fingerprint = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 16)
 
+/** Notes beside the CLI's file which machine wrote this login, and whether it needs a new one. */
+export async function writeSidecar(sidecarFile: string, host: string, c: Credential): Promise<void> {
+  const refresh = c.refreshToken?.reveal() ?? ''
+  await writeFileAtomic(
+    sidecarFile,
+    `${JSON.stringify({ host, refresh_token_sha256: fingerprint(refresh), state: c.state, state_reason: c.stateReason })}\n`,
+  )
+}
+
 export interface ClaudeCodeStoreOptions extends CliFileStoreOptions {
   configDir: string
 }
@@ -148,11 +157,7 @@ export function createClaudeCodeStore({
     async write(c) {
       // Claude's own rename would turn a symlink into a file; writing through to its target keeps it.
       const target = await linkTarget(file)
-      const refresh = c.refreshToken?.reveal() ?? ''
-      await writeFileAtomic(
-        sidecarFile,
-        `${JSON.stringify({ host: host(), refresh_token_sha256: fingerprint(refresh), state: c.state, state_reason: c.stateReason })}\n`,
-      )
+      await writeSidecar(sidecarFile, host(), c)
       // A login that needs renewing is only marked: Claude's file keeps what it had, for a backup to show.
       if (c.state === 'login_required') return
       const raw = (await readRaw().catch(() => undefined)) ?? {}
@@ -165,7 +170,7 @@ export function createClaudeCodeStore({
         claudeAiOauth: {
           ...base,
           accessToken: c.accessToken?.reveal() ?? '',
-          refreshToken: refresh,
+          refreshToken: c.refreshToken?.reveal() ?? '',
           expiresAt: c.expiresAt?.getTime() ?? 0,
           scopes: c.scope
             ? c.scope.split(' ').filter(Boolean)

@@ -8,7 +8,7 @@ import { tokenSyntaxProblem } from '../oauth/tokenResponse.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
-import { fingerprint, SIDECAR, sidecarSchema } from './claudeCodeStore.js'
+import { fingerprint, SIDECAR, sidecarSchema, writeSidecar } from './claudeCodeStore.js'
 import type { Credential } from './credential.js'
 import type { CliFileStoreOptions, CredentialStore } from './store.js'
 
@@ -207,11 +207,7 @@ export function createCodexStore({
 
     async write(c) {
       const target = await linkTarget(file)
-      const refresh = c.refreshToken?.reveal() ?? ''
-      await writeFileAtomic(
-        sidecarFile,
-        `${JSON.stringify({ host: host(), refresh_token_sha256: fingerprint(refresh), state: c.state, state_reason: c.stateReason })}\n`,
-      )
+      await writeSidecar(sidecarFile, host(), c)
       // A login that needs renewing is only marked: Codex's file keeps what it had, for a backup to show.
       if (c.state === 'login_required') return
       const next = codexFileWith((await readRaw().catch(() => undefined)) ?? {}, c)
