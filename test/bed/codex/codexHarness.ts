@@ -7,7 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { runBounded, startAnchor, stopAll } from '../claude/claudeHarness.js'
+import { runBounded, startAnchor, stopAndRemove } from '../claude/claudeHarness.js'
 import { nsenterArgv, requireNetnsTools, unshareArgv } from '../claude/netns.js'
 import { type FakeOpenAiBehaviour, type RecordedRequest, writeCodexConfig } from './fakeOpenAi.js'
 
@@ -180,13 +180,11 @@ export async function codexSandbox(): Promise<CodexSandbox> {
       },
       run: (argv) => run(argv, authkeepEnv),
       async cleanup() {
-        await stopAll(running, anchorChild)
-        await rm(root, { recursive: true, force: true })
+        await stopAndRemove(running, anchorChild, root)
       },
     }
   } catch (err) {
-    await stopAll(running, anchor)
-    await rm(root, { recursive: true, force: true })
+    await stopAndRemove(running, anchor, root)
     throw err
   }
 }
