@@ -104,6 +104,10 @@ export function parsePayload(
     settings = portable(cfg.data.profiles[profile.name])
   }
   const json = safeJson(body)
+  const received = (login: ReceivedLogin): ReceivedPayload => ({
+    settings,
+    credential: receivedCredential(login, profile.name, now, host),
+  })
   if (profile.kind === 'codex') {
     const p = codexAuthSchema.safeParse(json)
     if (!p.success || !p.data.tokens?.access_token) bad("the credential is not Codex's auth.json shape")
@@ -113,26 +117,12 @@ export function parsePayload(
     } catch (err) {
       bad(`the credential was refused: ${(err as Error).message}`)
     }
-    return {
-      settings,
-      credential: {
-        profile: profile.name,
-        state: 'active',
-        stateReason: undefined,
-        tokenType: 'Bearer',
-        accessToken: new Secret(t.access_token),
-        refreshToken: t.refresh_token ? new Secret(t.refresh_token) : undefined,
-        idToken: t.id_token ? new Secret(t.id_token) : undefined,
-        scope: undefined,
-        expiresAt: codexExpiry(p.data),
-        refreshExpiresAt: undefined,
-        obtainedAt: now,
-        updatedAt: now,
-        host,
-        secretsIn: 'file',
-        extra: {},
-      },
-    }
+    return received({
+      accessToken: t.access_token,
+      refreshToken: t.refresh_token,
+      idToken: t.id_token,
+      expiresAt: codexExpiry(p.data),
+    })
   }
   if (profile.kind === 'claude-code') {
     const p = claudeShape.safeParse(json)
@@ -140,26 +130,13 @@ export function parsePayload(
     const o = p.data.claudeAiOauth
     const problem = tokenSyntaxProblem({ access_token: o.accessToken, refresh_token: o.refreshToken })
     if (problem) bad(`the credential was refused: ${problem}`)
-    return {
-      settings,
-      credential: {
-        profile: profile.name,
-        state: 'active',
-        stateReason: undefined,
-        tokenType: 'Bearer',
-        accessToken: new Secret(o.accessToken),
-        refreshToken: o.refreshToken ? new Secret(o.refreshToken) : undefined,
-        idToken: undefined,
-        scope: o.scopes?.join(' '),
-        expiresAt: o.expiresAt ? new Date(o.expiresAt) : undefined,
-        refreshExpiresAt: o.refreshTokenExpiresAt ? new Date(o.refreshTokenExpiresAt) : undefined,
-        obtainedAt: now,
-        updatedAt: now,
-        host,
-        secretsIn: 'file',
-        extra: {},
-      },
-    }
+    return received({
+      accessToken: o.accessToken,
+      refreshToken: o.refreshToken,
+      scope: o.scopes?.join(' '),
+      expiresAt: o.expiresAt ? new Date(o.expiresAt) : undefined,
+      refreshExpiresAt: o.refreshTokenExpiresAt ? new Date(o.refreshTokenExpiresAt) : undefined,
+    })
   }
   if (profile.kind === 'gemini') {
     const g = geminiFileSchema.safeParse(json)
@@ -167,51 +144,61 @@ export function parsePayload(
     const d = g.data
     const problem = tokenSyntaxProblem(d)
     if (problem) bad(`the credential was refused: ${problem}`)
-    return {
-      settings,
-      credential: {
-        profile: profile.name,
-        state: 'active',
-        stateReason: undefined,
-        tokenType: 'Bearer',
-        accessToken: new Secret(d.access_token as string),
-        refreshToken: d.refresh_token ? new Secret(d.refresh_token) : undefined,
-        idToken: d.id_token ? new Secret(d.id_token) : undefined,
-        scope: d.scope,
-        expiresAt: typeof d.expiry_date === 'number' ? new Date(d.expiry_date) : undefined,
-        refreshExpiresAt: undefined,
-        obtainedAt: now,
-        updatedAt: now,
-        host,
-        secretsIn: 'file',
-        extra: {},
-      },
-    }
+    return received({
+      accessToken: d.access_token as string,
+      refreshToken: d.refresh_token,
+      idToken: d.id_token,
+      scope: d.scope,
+      expiresAt: typeof d.expiry_date === 'number' ? new Date(d.expiry_date) : undefined,
+    })
   }
   const r = recordSchema.safeParse(json)
   if (!r.success || !r.data.access_token) bad('the credential is not an authkeep record')
   const d = r.data
   const problem = tokenSyntaxProblem(d)
   if (problem) bad(`the credential was refused: ${problem}`)
+  return received({
+    tokenType: d.token_type,
+    accessToken: d.access_token as string,
+    refreshToken: d.refresh_token,
+    idToken: d.id_token,
+    scope: d.scope,
+    expiresAt: d.expires_at ? new Date(d.expires_at) : undefined,
+    refreshExpiresAt: d.refresh_expires_at ? new Date(d.refresh_expires_at) : undefined,
+    obtainedAt: new Date(d.obtained_at),
+  })
+}
+
+/** The tokens of a received login, whatever file shape they came in. */
+interface ReceivedLogin {
+  tokenType?: string
+  accessToken: string
+  refreshToken?: string | null
+  idToken?: string | null
+  scope?: string
+  expiresAt?: Date
+  refreshExpiresAt?: Date
+  obtainedAt?: Date
+}
+
+/** A received login as this machine keeps it: active, its own host and time, the secrets in the file. */
+function receivedCredential(l: ReceivedLogin, profile: string, now: Date, host: string): Credential {
   return {
-    settings,
-    credential: {
-      profile: profile.name,
-      state: 'active',
-      stateReason: undefined,
-      tokenType: d.token_type ?? 'Bearer',
-      accessToken: new Secret(d.access_token as string),
-      refreshToken: d.refresh_token ? new Secret(d.refresh_token) : undefined,
-      idToken: d.id_token ? new Secret(d.id_token) : undefined,
-      scope: d.scope,
-      expiresAt: d.expires_at ? new Date(d.expires_at) : undefined,
-      refreshExpiresAt: d.refresh_expires_at ? new Date(d.refresh_expires_at) : undefined,
-      obtainedAt: new Date(d.obtained_at),
-      updatedAt: now,
-      host,
-      secretsIn: 'file',
-      extra: {},
-    },
+    profile,
+    state: 'active',
+    stateReason: undefined,
+    tokenType: l.tokenType ?? 'Bearer',
+    accessToken: new Secret(l.accessToken),
+    refreshToken: l.refreshToken ? new Secret(l.refreshToken) : undefined,
+    idToken: l.idToken ? new Secret(l.idToken) : undefined,
+    scope: l.scope,
+    expiresAt: l.expiresAt,
+    refreshExpiresAt: l.refreshExpiresAt,
+    obtainedAt: l.obtainedAt ?? now,
+    updatedAt: now,
+    host,
+    secretsIn: 'file',
+    extra: {},
   }
 }
 

@@ -1,5 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { after, test } from 'node:test'
+import { writeFile } from 'node:fs/promises'
+import { test } from 'node:test'
 import fc from 'fast-check'
 import {
   assertCleanError,
@@ -8,7 +8,7 @@ import {
   nastyString,
   readsOrRejectsCleanly,
   runProperty,
-  scratchDir,
+  scratchRoot,
   secretArb,
   weirdValue,
 } from '../../test/fuzz/kit.js'
@@ -18,10 +18,8 @@ import { resolvePaths } from './paths.js'
 import { profileSchema } from './profile.js'
 
 const AREA = 'config'
-const dir = await scratchDir('config')
-after(() => rm(dir, { recursive: true, force: true }))
+const dir = await scratchRoot('config')
 const paths = resolvePaths({ AUTHKEEP_HOME: dir }, '/nonexistent')
-await mkdir(dir, { recursive: true })
 
 const url = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('https://id.example.com/token', 'http://127.0.0.1:8080/t') },

@@ -1,6 +1,5 @@
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import fc from 'fast-check'
 import {
   assertDate,
@@ -10,19 +9,19 @@ import {
   nastyString,
   readsOrRejectsCleanly,
   runProperty,
-  scratchDir,
+  scratchHome,
   secretArb,
+  validSidecar,
   weirdNumber,
+  writeFuzzed,
+  writeSidecar,
 } from '../../test/fuzz/kit.js'
 import type { Profile } from '../profiles/profile.js'
-import { claudeConfigDir, createClaudeCodeStore, fingerprint, SIDECAR } from './claudeCodeStore.js'
+import { claudeConfigDir, createClaudeCodeStore } from './claudeCodeStore.js'
 
 const AREA = 'claude-file'
-const root = await scratchDir('claude')
-after(() => rm(root, { recursive: true, force: true }))
-const configDir = join(root, 'claude')
+const { root, dir: configDir } = await scratchHome('claude', 'claude')
 const file = join(configDir, '.credentials.json')
-await mkdir(configDir, { recursive: true, mode: 0o700 })
 
 const ms = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 0, max: 7_258_118_400_000 }) },
@@ -39,21 +38,12 @@ const validFile = fc.record({
   }),
   mcpOAuth: fc.constant({ server: { accessToken: 'kept' } }),
 })
-const validSidecar = fc.record({
-  host: nastyString,
-  refresh_token_sha256: fc.oneof(secretArb.map(fingerprint), nastyString),
-  state: fc.constantFrom('active', 'login_required', 'other'),
-  state_reason: nastyString,
-})
-
 async function check([content, sidecar]: [
   string | Uint8Array,
   string | Uint8Array | undefined,
 ]): Promise<void> {
-  await writeFile(file, content)
-  await chmod(file, 0o600)
-  if (sidecar === undefined) await rm(join(configDir, SIDECAR), { force: true })
-  else await writeFile(join(configDir, SIDECAR), sidecar, { mode: 0o600 })
+  await writeFuzzed(file, content)
+  await writeSidecar(configDir, sidecar)
   const store = createClaudeCodeStore({ configDir, host: () => 'here' })
   await readsOrRejectsCleanly(root, file, async () => {
     const c = await store.read()

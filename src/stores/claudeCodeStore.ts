@@ -9,7 +9,7 @@ import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
 import type { Credential } from './credential.js'
-import type { CredentialStore } from './store.js'
+import type { CliFileStoreOptions, CredentialStore } from './store.js'
 
 /** $CLAUDE_CONFIG_DIR, else ~/.claude: where Claude Code keeps `.credentials.json`. */
 export function claudeConfigDir(profile: Profile, env: NodeJS.ProcessEnv, home: string): string {
@@ -40,14 +40,17 @@ export const SIDECAR = '.authkeep-state.json'
 
 export const fingerprint = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 16)
 
-export interface ClaudeCodeStoreOptions {
+/** Notes beside the CLI's file which machine wrote this login, and whether it needs a new one. */
+export async function writeSidecar(sidecarFile: string, host: string, c: Credential): Promise<void> {
+  const refresh = c.refreshToken?.reveal() ?? ''
+  await writeFileAtomic(
+    sidecarFile,
+    `${JSON.stringify({ host, refresh_token_sha256: fingerprint(refresh), state: c.state, state_reason: c.stateReason })}\n`,
+  )
+}
+
+export interface ClaudeCodeStoreOptions extends CliFileStoreOptions {
   configDir: string
-  /** The profile name the credential is read as. */
-  profile?: string
-  /** This machine's fingerprint, asked for only when a login is written or was written elsewhere. */
-  host: () => string
-  /** Called with each credential file authkeep writes, to keep the last good one. */
-  onWritten?: (file: string, content: string) => Promise<void>
 }
 
 /**
@@ -154,11 +157,7 @@ export function createClaudeCodeStore({
     async write(c) {
       // Claude's own rename would turn a symlink into a file; writing through to its target keeps it.
       const target = await linkTarget(file)
-      const refresh = c.refreshToken?.reveal() ?? ''
-      await writeFileAtomic(
-        sidecarFile,
-        `${JSON.stringify({ host: host(), refresh_token_sha256: fingerprint(refresh), state: c.state, state_reason: c.stateReason })}\n`,
-      )
+      await writeSidecar(sidecarFile, host(), c)
       // A login that needs renewing is only marked: Claude's file keeps what it had, for a backup to show.
       if (c.state === 'login_required') return
       const raw = (await readRaw().catch(() => undefined)) ?? {}
@@ -171,7 +170,7 @@ export function createClaudeCodeStore({
         claudeAiOauth: {
           ...base,
           accessToken: c.accessToken?.reveal() ?? '',
-          refreshToken: refresh,
+          refreshToken: c.refreshToken?.reveal() ?? '',
           expiresAt: c.expiresAt?.getTime() ?? 0,
           scopes: c.scope
             ? c.scope.split(' ').filter(Boolean)

@@ -5,7 +5,7 @@ import { fileChanges, lockHeld } from '../lock/changes.js'
 import type { Paths } from '../profiles/paths.js'
 import { fingerprint } from './claudeCodeStore.js'
 import type { CredentialState } from './credential.js'
-import type { CredentialStore } from './store.js'
+import type { CliFileStoreOptions, CredentialStore } from './store.js'
 
 /**
  * What authkeep notes about a client's own credential file that the file has no field for: which machine
@@ -61,17 +61,12 @@ export async function writeClientState(
 }
 
 /** What a store of another CLI's file needs from authkeep: its own note and lock beside its records. */
-export interface ClientFileOptions {
-  /** The profile name the credential is read as. */
+export interface ClientFileOptions extends CliFileStoreOptions {
   profile: string
-  /** This machine's fingerprint, asked for only when a login is written or was written elsewhere. */
-  host: () => string
   /** authkeep's own note about the login (machine, login_required mark), outside the CLI's directory. */
   stateFile: string
   /** authkeep's lock for the file, for a CLI that takes none of its own around it. */
   lockFile: string
-  /** Called with each file authkeep writes, to keep the last good one. */
-  onWritten?: (file: string, content: string) => Promise<void>
 }
 
 /** Locking, change notices and the refreshing hint of a CLI file guarded by authkeep's lock alone. */

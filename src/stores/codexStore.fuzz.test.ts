@@ -1,6 +1,5 @@
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import fc from 'fast-check'
 import {
   assertDate,
@@ -10,20 +9,19 @@ import {
   nastyString,
   readsOrRejectsCleanly,
   runProperty,
-  scratchDir,
+  scratchHome,
   secretArb,
+  validSidecar,
   weirdNumber,
+  writeFuzzed,
+  writeSidecar,
 } from '../../test/fuzz/kit.js'
 import type { Profile } from '../profiles/profile.js'
-import { fingerprint, SIDECAR } from './claudeCodeStore.js'
 import { codexHome, createCodexStore } from './codexStore.js'
 
 const AREA = 'codex-file'
-const root = await scratchDir('codex')
-after(() => rm(root, { recursive: true, force: true }))
-const home = join(root, 'codex')
+const { root, dir: home } = await scratchHome('codex', 'codex')
 const file = join(home, 'auth.json')
-await mkdir(home, { recursive: true, mode: 0o700 })
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 /** An access token as Codex reads it: a JWT whose exp may be anything at all. */
@@ -49,21 +47,12 @@ const validFile = fc.record({
     nastyString,
   ),
 })
-const validSidecar = fc.record({
-  host: nastyString,
-  refresh_token_sha256: fc.oneof(secretArb.map(fingerprint), nastyString),
-  state: fc.constantFrom('active', 'login_required', 'other'),
-  state_reason: nastyString,
-})
-
 async function check([content, sidecar]: [
   string | Uint8Array,
   string | Uint8Array | undefined,
 ]): Promise<void> {
-  await writeFile(file, content)
-  await chmod(file, 0o600)
-  if (sidecar === undefined) await rm(join(home, SIDECAR), { force: true })
-  else await writeFile(join(home, SIDECAR), sidecar, { mode: 0o600 })
+  await writeFuzzed(file, content)
+  await writeSidecar(home, sidecar)
   const store = createCodexStore({ codexHome: home, host: () => 'here' })
   await readsOrRejectsCleanly(root, file, async () => {
     const c = await store.read()

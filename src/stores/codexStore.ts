@@ -8,9 +8,9 @@ import { tokenSyntaxProblem } from '../oauth/tokenResponse.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
-import { fingerprint, SIDECAR, sidecarSchema } from './claudeCodeStore.js'
+import { fingerprint, SIDECAR, sidecarSchema, writeSidecar } from './claudeCodeStore.js'
 import type { Credential } from './credential.js'
-import type { CredentialStore } from './store.js'
+import type { CliFileStoreOptions, CredentialStore } from './store.js'
 
 /** $CODEX_HOME, else ~/.codex: where Codex keeps `auth.json`. */
 export function codexHome(profile: Profile, env: NodeJS.ProcessEnv, home: string): string {
@@ -110,14 +110,8 @@ export function codexExpiry(raw: CodexAuth): Date | undefined {
   return expiryOf(raw.tokens.access_token, lastRefresh)
 }
 
-export interface CodexStoreOptions {
+export interface CodexStoreOptions extends CliFileStoreOptions {
   codexHome: string
-  /** The profile name the credential is read as. */
-  profile?: string
-  /** This machine's fingerprint, asked for only when a login is written or was written elsewhere. */
-  host: () => string
-  /** Called with each credential file authkeep writes, to keep the last good one. */
-  onWritten?: (file: string, content: string) => Promise<void>
 }
 
 /**
@@ -213,11 +207,7 @@ export function createCodexStore({
 
     async write(c) {
       const target = await linkTarget(file)
-      const refresh = c.refreshToken?.reveal() ?? ''
-      await writeFileAtomic(
-        sidecarFile,
-        `${JSON.stringify({ host: host(), refresh_token_sha256: fingerprint(refresh), state: c.state, state_reason: c.stateReason })}\n`,
-      )
+      await writeSidecar(sidecarFile, host(), c)
       // A login that needs renewing is only marked: Codex's file keeps what it had, for a backup to show.
       if (c.state === 'login_required') return
       const next = codexFileWith((await readRaw().catch(() => undefined)) ?? {}, c)

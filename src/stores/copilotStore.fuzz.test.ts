@@ -1,6 +1,6 @@
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import fc from 'fast-check'
 import {
   Finding,
@@ -8,18 +8,16 @@ import {
   nastyString,
   readsOrRejectsCleanly,
   runProperty,
-  scratchDir,
+  scratchHome,
   secretArb,
+  writeFuzzed,
 } from '../../test/fuzz/kit.js'
 import { Secret } from '../secret.js'
 import { createCopilotStore, splitComments } from './copilotStore.js'
 
 const AREA = 'copilot-file'
-const root = await scratchDir('copilot')
-after(() => rm(root, { recursive: true, force: true }))
-const dir = join(root, '.copilot')
+const { root, dir } = await scratchHome('copilot', '.copilot')
 const file = join(dir, 'config.json')
-await mkdir(dir, { recursive: true, mode: 0o700 })
 const GH = 'https://github.com'
 const store = createCopilotStore({
   dir,
@@ -50,8 +48,7 @@ const withComments = (content: string | Uint8Array) =>
 
 test("Copilot CLI's config.json (comment lines and all): read or a one-line ConfigError naming the file; nothing written", async () => {
   await runProperty(AREA, fileContent(validFile).chain(withComments), async (content) => {
-    await writeFile(file, content)
-    await chmod(file, 0o600)
+    await writeFuzzed(file, content)
     await readsOrRejectsCleanly(root, file, async () => {
       await store.read()
     })

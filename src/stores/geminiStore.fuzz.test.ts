@@ -1,6 +1,6 @@
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import fc from 'fast-check'
 import {
   assertDate,
@@ -9,19 +9,17 @@ import {
   nastyString,
   readsOrRejectsCleanly,
   runProperty,
-  scratchDir,
+  scratchHome,
   secretArb,
   weirdNumber,
+  writeFuzzed,
 } from '../../test/fuzz/kit.js'
 import { Secret } from '../secret.js'
 import { createGeminiStore, geminiDir } from './geminiStore.js'
 
 const AREA = 'gemini-file'
-const root = await scratchDir('gemini')
-after(() => rm(root, { recursive: true, force: true }))
-const dir = join(root, '.gemini')
+const { root, dir } = await scratchHome('gemini', '.gemini')
 const file = join(dir, 'oauth_creds.json')
-await mkdir(dir, { recursive: true, mode: 0o700 })
 const store = createGeminiStore({
   dir,
   profile: 'gemini',
@@ -47,8 +45,7 @@ const validFile = fc.record({
 
 test("Gemini CLI's oauth_creds.json: read or a one-line ConfigError naming the file; nothing written", async () => {
   await runProperty(AREA, fileContent(validFile), async (content) => {
-    await writeFile(file, content)
-    await chmod(file, 0o600)
+    await writeFuzzed(file, content)
     await readsOrRejectsCleanly(root, file, async () => {
       const c = await store.read()
       if (c) for (const k of ['expiresAt', 'obtainedAt', 'updatedAt'] as const) assertDate(c[k], k)

@@ -35,3 +35,13 @@ export interface CredentialStore {
   /** Throws KeyringUnavailableError unless a write with secrets in the keyring could be stored. */
   probeKeyring(): Promise<void>
 }
+
+/** What authkeep tells every store of another CLI's own credential file. */
+export interface CliFileStoreOptions {
+  /** The profile name the credential is read as. */
+  profile?: string
+  /** This machine's fingerprint, asked for only when a login is written or was written elsewhere. */
+  host: () => string
+  /** Called with each credential file authkeep writes, to keep the last good one. */
+  onWritten?: (file: string, content: string) => Promise<void>
+}

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, type TestContext, test } from 'node:test'
-import { accessTokenJwt, codexAuthJson, type FakeOpenAi, startFakeOpenAi } from '../bed/codex/fakeOpenAi.js'
+import {
+  accessTokenJwt,
+  codexAuthJson,
+  type FakeOpenAi,
+  startFakeOpenAi,
+  writeCodexConfig,
+} from '../bed/codex/fakeOpenAi.js'
 import { BIN, runCli, sandbox, spawnCli, waitForStderr } from './harness.js'
 
 let fake: FakeOpenAi
@@ -27,21 +33,7 @@ async function codexBox(t: TestContext) {
   const codexHome = join(sb.dir, 'home', '.codex')
   sb.env.CODEX_HOME = codexHome
   const url = fake.url
-  await mkdir(sb.env.AUTHKEEP_HOME as string, { recursive: true })
-  await writeFile(
-    join(sb.env.AUTHKEEP_HOME as string, 'config.json'),
-    JSON.stringify({
-      version: 1,
-      profiles: {
-        codex: {
-          issuer: url,
-          authorization_endpoint: `${url}/oauth/authorize`,
-          token_endpoint: `${url}/oauth/token`,
-          device_authorization_endpoint: `${url}/api/accounts/deviceauth/usercode`,
-        },
-      },
-    }),
-  )
+  await writeCodexConfig(sb.env.AUTHKEEP_HOME as string, url)
   await mkdir(codexHome, { recursive: true, mode: 0o700 })
   // A login of no account yet, which the first switch backs up; a field Codex may add, which it keeps.
   const previous = codexAuthJson({

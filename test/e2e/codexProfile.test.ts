@@ -9,6 +9,7 @@ import {
   type FakeOpenAi,
   type RecordedRequest,
   startFakeOpenAi,
+  writeCodexConfig,
 } from '../bed/codex/fakeOpenAi.js'
 import { freePort, runCli, type Sandbox, sandbox, spawnCli, waitForStderr } from './harness.js'
 
@@ -49,21 +50,7 @@ async function codexBox(t: TestContext): Promise<CodexBox> {
   const codexHome = join(sb.dir, 'home', '.codex')
   sb.env.CODEX_HOME = codexHome
   const url = fake.url
-  await mkdir(sb.env.AUTHKEEP_HOME as string, { recursive: true })
-  await writeFile(
-    join(sb.env.AUTHKEEP_HOME as string, 'config.json'),
-    JSON.stringify({
-      version: 1,
-      profiles: {
-        codex: {
-          issuer: url,
-          authorization_endpoint: `${url}/oauth/authorize`,
-          token_endpoint: `${url}/oauth/token`,
-          device_authorization_endpoint: `${url}/api/accounts/deviceauth/usercode`,
-        },
-      },
-    }),
-  )
+  await writeCodexConfig(sb.env.AUTHKEEP_HOME as string, url)
   const authFile = join(codexHome, 'auth.json')
   return Object.assign(sb, {
     codexHome,

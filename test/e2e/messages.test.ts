@@ -88,7 +88,10 @@ test("an unknown option or command: one line ending with the command's --help, e
       "authkeep: option '--device-authorization-endpoint <url>' argument missing; run: authkeep profile add --help\n",
     ],
     [['acount'], "authkeep: unknown command 'acount' (did you mean account?); run: authkeep --help\n"],
-    [['help', 'acount'], "authkeep: unknown command 'acount' (did you mean account?); run: authkeep --help\n"],
+    [
+      ['help', 'acount'],
+      "authkeep: unknown command 'acount' (did you mean account?); run: authkeep --help\n",
+    ],
     // With --help, an unknown command is still unknown: not the top-level help and exit 0.
     [
       ['acount', '--help'],

@@ -1,11 +1,13 @@
 // Shared by the property-based fuzz tests (src/**/*.fuzz.test.ts) and their campaign aggregator
 // (test/e2e/fuzz.test.ts): the input generators, the judgement of an outcome, and a tally per area.
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after } from 'node:test'
 import fc from 'fast-check'
 import { AuthkeepError, ExitCode } from '../../src/errors.js'
+import { fingerprint, SIDECAR } from '../../src/stores/claudeCodeStore.js'
 
 /** Runs per property: the test command's bounded slice by default, the campaign's count from the env. */
 export const RUNS = (() => {
@@ -139,6 +141,33 @@ export function assertDate(d: Date | undefined, what: string): void {
 export function scratchDir(prefix: string): Promise<string> {
   const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir()
   return mkdtemp(join(base, `authkeep-fuzz-${prefix}-`))
+}
+
+/** A scratch directory removed after the calling test file's tests. */
+export async function scratchRoot(prefix: string): Promise<string> {
+  const root = await scratchDir(prefix)
+  after(() => rm(root, { recursive: true, force: true }))
+  return root
+}
+
+/** A scratch root (removed afterwards) holding a CLI's own 0700 directory `sub`. */
+export async function scratchHome(prefix: string, sub: string): Promise<{ root: string; dir: string }> {
+  const root = await scratchRoot(prefix)
+  const dir = join(root, sub)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  return { root, dir }
+}
+
+/** Puts generated content in `file` as a CLI leaves it: mode 0600 even when the file was there before. */
+export async function writeFuzzed(file: string, content: string | Uint8Array): Promise<void> {
+  await writeFile(file, content)
+  await chmod(file, 0o600)
+}
+
+/** Writes authkeep's sidecar note into a CLI's directory, or removes it when there is no content. */
+export async function writeSidecar(dir: string, content: string | Uint8Array | undefined): Promise<void> {
+  if (content === undefined) await rm(join(dir, SIDECAR), { force: true })
+  else await writeFile(join(dir, SIDECAR), content, { mode: 0o600 })
 }
 
 /** Every file below `dir`, with its mode and content: equal snapshots mean nothing was written. */
@@ -316,6 +345,14 @@ export function fileContent(valid: fc.Arbitrary<unknown>): fc.Arbitrary<string |
     { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
   )
 }
+
+/** authkeep's sidecar note beside a CLI's own file (Claude Code's and Codex's). */
+export const validSidecar = fc.record({
+  host: nastyString,
+  refresh_token_sha256: fc.oneof(secretArb.map(fingerprint), nastyString),
+  state: fc.constantFrom('active', 'login_required', 'other'),
+  state_reason: nastyString,
+})
 
 /** An ISO time, now and then out of the range a Date can hold. */
 export const isoArb: fc.Arbitrary<string> = fc

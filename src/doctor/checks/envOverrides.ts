@@ -7,6 +7,8 @@ import { maskUrl } from './urls.js'
 /** A variable that, when set, makes the client use something other than the login authkeep keeps. */
 export function envOverride(o: {
   variable: string
+  /** Default: env.<variable in lower case>. */
+  id?: string
   /** Default: claude-code. */
   kinds?: Profile['kind'][]
   severity: Severity
@@ -14,8 +16,10 @@ export function envOverride(o: {
   why: string
   /** What else in the environment belongs in the finding. */
   alongside?: (env: NodeJS.ProcessEnv) => string
+  /** Where the finding says the variable is set, e.g. "this shell". */
+  setIn?: string
 }): Check {
-  const id = `env.${o.variable.toLowerCase()}`
+  const id = o.id ?? `env.${o.variable.toLowerCase()}`
   return {
     id,
     title: o.title,
@@ -23,7 +27,7 @@ export function envOverride(o: {
     async run(ctx) {
       const value = ctx.env[o.variable]
       if (!value) return []
-      const found = `${o.variable} is set (${mask(value)})${o.alongside?.(ctx.env) ?? ''}`
+      const found = `${o.variable} is set${o.setIn ? ` in ${o.setIn}` : ''} (${mask(value)})${o.alongside?.(ctx.env) ?? ''}`
       return [finding(id, o.severity, found, o.why, `unset ${o.variable}`)]
     },
   }

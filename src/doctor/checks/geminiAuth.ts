@@ -3,6 +3,7 @@ import { linkTarget, readFileIfExists, writeFileAtomic } from '../../files/atomi
 import { mask } from '../../secret.js'
 import { geminiDir, selectedAuthType } from '../../stores/geminiStore.js'
 import { type Check, type DoctorContext, finding } from '../finding.js'
+import { envOverride } from './envOverrides.js'
 import { isRecord, present, readJson } from './jsonFile.js'
 import { editJsonCommand } from './shell.js'
 
@@ -148,24 +149,15 @@ export const geminiEnvAuth: Check = {
   },
 }
 
-export const geminiInjectedToken: Check = {
+export const geminiInjectedToken = envOverride({
+  variable: 'GOOGLE_CLOUD_ACCESS_TOKEN',
   id: 'gemini.injected_token',
-  title: 'no bare GOOGLE_CLOUD_ACCESS_TOKEN hides the stored login',
   kinds: ['gemini'],
-  async run(ctx) {
-    const token = ctx.env.GOOGLE_CLOUD_ACCESS_TOKEN
-    if (!token) return []
-    return [
-      finding(
-        'gemini.injected_token',
-        'warning',
-        `GOOGLE_CLOUD_ACCESS_TOKEN is set in this shell (${mask(token)})`,
-        'Gemini uses it instead of oauth_creds.json and never refreshes it: an hour later every request fails; `authkeep exec -- gemini` sets a fresh one per run',
-        'unset GOOGLE_CLOUD_ACCESS_TOKEN',
-      ),
-    ]
-  },
-}
+  severity: 'warning',
+  title: 'no bare GOOGLE_CLOUD_ACCESS_TOKEN hides the stored login',
+  why: 'Gemini uses it instead of oauth_creds.json and never refreshes it: an hour later every request fails; `authkeep exec -- gemini` sets a fresh one per run',
+  setIn: 'this shell',
+})
 
 export const geminiKeychain: Check = {
   id: 'gemini.keychain',

@@ -6,7 +6,7 @@ import { accessSync, constants } from 'node:fs'
 import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { runBounded, startAnchor, stopAll } from '../claude/claudeHarness.js'
+import { runBounded, startAnchor, stopAndRemove } from '../claude/claudeHarness.js'
 import { nsenterArgv, requireNetnsTools, unshareArgv } from '../claude/netns.js'
 import { makeThrowawayCa } from '../claude/throwawayCa.js'
 import { GOOGLE_HOSTS, type RecordedRequest } from './fakeServices.js'
@@ -133,13 +133,11 @@ export async function aiCliSandbox(): Promise<AiCliSandbox> {
         )
       },
       async cleanup() {
-        await stopAll(running, anchorChild)
-        await rm(root, { recursive: true, force: true })
+        await stopAndRemove(running, anchorChild, root)
       },
     }
   } catch (err) {
-    await stopAll(running, anchor)
-    await rm(root, { recursive: true, force: true })
+    await stopAndRemove(running, anchor, root)
     throw err
   }
 }

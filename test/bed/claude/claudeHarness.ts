@@ -327,19 +327,27 @@ export async function claudeSandbox(opts: SandboxOptions = {}): Promise<ClaudeSa
         return { ...result, requests: [] }
       },
       async cleanup() {
-        await stopAll(running, anchorChild)
-        await rm(root, { recursive: true, force: true })
+        await stopAndRemove(running, anchorChild, root)
       },
     }
     return sandbox
   } catch (err) {
-    await stopAll(running, anchor)
-    await rm(root, { recursive: true, force: true })
+    await stopAndRemove(running, anchor, root)
     throw err
   }
 }
 
-export async function stopAll(running: Set<ChildProcess>, anchor: ChildProcess | undefined): Promise<void> {
+/** Stops everything a bed started, then removes its directory. */
+export async function stopAndRemove(
+  running: Set<ChildProcess>,
+  anchor: ChildProcess | undefined,
+  root: string,
+): Promise<void> {
+  await stopAll(running, anchor)
+  await rm(root, { recursive: true, force: true })
+}
+
+async function stopAll(running: Set<ChildProcess>, anchor: ChildProcess | undefined): Promise<void> {
   for (const child of running) killGroup(child)
   await Promise.all([...running].map((c) => waitForExit(c, STOP_TIMEOUT_MS)))
   if (!anchor) return

@@ -7,9 +7,9 @@ import { accessSync, constants, statSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { runBounded, startAnchor, stopAll } from '../claude/claudeHarness.js'
+import { runBounded, startAnchor, stopAndRemove } from '../claude/claudeHarness.js'
 import { nsenterArgv, requireNetnsTools, unshareArgv } from '../claude/netns.js'
-import type { FakeOpenAiBehaviour, RecordedRequest } from './fakeOpenAi.js'
+import { type FakeOpenAiBehaviour, type RecordedRequest, writeCodexConfig } from './fakeOpenAi.js'
 
 export type { FakeOpenAiBehaviour, RecordedRequest } from './fakeOpenAi.js'
 
@@ -109,23 +109,8 @@ export async function codexSandbox(): Promise<CodexSandbox> {
     const pid = anchor.pid as number
     const url = `http://127.0.0.1:${started.port}`
     const authkeepHome = join(root, 'authkeep')
-    await mkdir(authkeepHome, { recursive: true })
     // The built-in codex profile, pointed at the fake; everything else (client id, JSON refresh, margin) as shipped.
-    await writeFile(
-      join(authkeepHome, 'config.json'),
-      JSON.stringify({
-        version: 1,
-        profiles: {
-          codex: {
-            issuer: url,
-            authorization_endpoint: `${url}/oauth/authorize`,
-            token_endpoint: `${url}/oauth/token`,
-            revocation_endpoint: `${url}/oauth/revoke`,
-            device_authorization_endpoint: `${url}/api/accounts/deviceauth/usercode`,
-          },
-        },
-      }),
-    )
+    await writeCodexConfig(authkeepHome, url, { revocation_endpoint: `${url}/oauth/revoke` })
     const base = {
       HOME: home,
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -195,13 +180,11 @@ export async function codexSandbox(): Promise<CodexSandbox> {
       },
       run: (argv) => run(argv, authkeepEnv),
       async cleanup() {
-        await stopAll(running, anchorChild)
-        await rm(root, { recursive: true, force: true })
+        await stopAndRemove(running, anchorChild, root)
       },
     }
   } catch (err) {
-    await stopAll(running, anchor)
-    await rm(root, { recursive: true, force: true })
+    await stopAndRemove(running, anchor, root)
     throw err
   }
 }

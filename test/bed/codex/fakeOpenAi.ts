@@ -5,8 +5,10 @@
 // `refresh_token_reused`, JWT access tokens whose `exp` is the expiry, OpenAI's device login.
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { appendFileSync, readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { join } from 'node:path'
 
 export const FAKE_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann'
 export const FAKE_ACCOUNT_ID = 'acct-fake-0001'
@@ -161,6 +163,23 @@ function responseSse(text: string): string {
     },
   ]
   return events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('')
+}
+
+/** authkeep's config.json with the built-in codex profile pointed at a fake at `url`; all else as shipped. */
+export async function writeCodexConfig(
+  authkeepHome: string,
+  url: string,
+  more: Record<string, string> = {},
+): Promise<void> {
+  await mkdir(authkeepHome, { recursive: true })
+  const codex = {
+    issuer: url,
+    authorization_endpoint: `${url}/oauth/authorize`,
+    token_endpoint: `${url}/oauth/token`,
+    device_authorization_endpoint: `${url}/api/accounts/deviceauth/usercode`,
+    ...more,
+  }
+  await writeFile(join(authkeepHome, 'config.json'), JSON.stringify({ version: 1, profiles: { codex } }))
 }
 
 export function startFakeOpenAi(opts: FakeOpenAiOptions): Promise<FakeOpenAi> {
