@@ -125,14 +125,18 @@ async function geminiTrials(
   const sb = await geminiSandbox(server)
   try {
     await geminiLogin(sb)
+    // Runs that end before their kill shrink the window, so kills land mid-run on a fast machine too.
+    let window = 600
     for (let n = 0; n < TRIALS; n++) {
       tally.trials++
       try {
         if (!(await stat(geminiFile(sb)).catch(() => undefined))) await geminiLogin(sb)
         const oldText = await readFile(geminiFile(sb), 'utf8')
         const old = refreshOf(oldText) as string
-        const killed = await trial(sb, 600)
+        const started = Date.now()
+        const killed = await trial(sb, window)
         if (killed.signal === 'SIGKILL') tally.killedMidway++
+        else window = Math.min(window, (Date.now() - started) * 1.1)
         const text = await readFile(geminiFile(sb), 'utf8').catch(() => undefined)
         const current = text === undefined ? undefined : refreshOf(text) // throws on a torn file
         const kept = current === old || (await backedUp(sb, refreshOf)).includes(old)
@@ -180,16 +184,20 @@ async function copilotLogin(sb: Sandbox, n: number): Promise<string> {
 
 async function copilotTrials(tally: Tally): Promise<void> {
   const sb = await sandbox()
+  // As for Gemini: runs that end before their kill shrink the window.
+  let window = 400
   try {
     for (let n = 0; n < TRIALS; n++) {
       tally.trials++
       try {
         const old = await copilotLogin(sb, n)
         // Half the kills land in logout, half in putting its backup back.
+        const started = Date.now()
         let killed = await killAfter(
           spawnCli(['logout', '--profile', 'copilot'], sb.env),
-          Math.random() * 400,
+          Math.random() * window,
         )
+        if (killed.signal !== 'SIGKILL') window = Math.min(window, (Date.now() - started) * 1.1)
         if (Math.random() < 0.5 && killed.code === 0) {
           const list = JSON.parse(
             (await runCli(['backups', '--profile', 'copilot', '--json'], sb.env)).stdout,
@@ -197,7 +205,7 @@ async function copilotTrials(tally: Tally): Promise<void> {
           const id = (list.backups as Array<{ id: string; reason: string }>).find(
             (b) => b.reason === 'logout',
           )?.id
-          if (id) killed = await killAfter(spawnCli(['restore', id], sb.env), Math.random() * 400)
+          if (id) killed = await killAfter(spawnCli(['restore', id], sb.env), Math.random() * window)
         }
         if (killed.signal === 'SIGKILL') tally.killedMidway++
         const text = await readFile(copilotFile(sb), 'utf8')

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { linkTarget, readFileIfExists, writeFileAtomic } from '../../files/atomicFile.js'
 import { type Check, type DoctorContext, finding } from '../finding.js'
@@ -50,7 +49,8 @@ export const onboardingMissing: Check = {
     let backup = ''
     if (before !== undefined) {
       backup = `${file}.authkeep-bak-${stamp(ctx.now)}`
-      await writeFile(backup, before, { mode: 0o600, flag: 'wx' })
+      // Atomic like every other write: a kill mid-copy must not leave a torn backup beside the file.
+      await writeFileAtomic(backup, before)
     }
     json.hasCompletedOnboarding = true
     await writeFileAtomic(target, `${JSON.stringify(json, null, 2)}\n`)
