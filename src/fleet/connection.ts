@@ -75,6 +75,13 @@ const UNREACHABLE =
   /Unavailable|DeadlineExceeded|deadline|No connection|ECONNREFUSED|timed out|no leader|not capable|Circuit|BrokenCircuit|isolated/i
 const TLS = /certificate|SSL|TLS|handshake|alert/i
 
+/** etcd refused this machine's etcd user (its role does not cover the key). */
+export class FleetDeniedError extends AuthkeepError {
+  constructor(message: string, next: string) {
+    super(message, { exitCode: ExitCode.error, next })
+  }
+}
+
 /** etcd's failure as authkeep's one-line error; `what` says what was being done ("read profile P"). */
 export function etcdError(err: unknown, fleet: FleetConfig, what: string): AuthkeepError {
   if (err instanceof AuthkeepError) return err
@@ -87,12 +94,9 @@ export function etcdError(err: unknown, fleet: FleetConfig, what: string): Authk
     name === 'EtcdAuthenticationFailedError' ||
     /permission denied|user name is empty|authentication failed/i.test(message)
   ) {
-    return new AuthkeepError(
-      `etcd refused to let machine "${fleet.name}" ${what}: it is not enrolled for that`,
-      {
-        exitCode: ExitCode.error,
-        next: `authkeep fleet host add ${fleet.name} --public-key KEY (on a refresher)`,
-      },
+    return new FleetDeniedError(
+      `etcd denied machine "${fleet.name}" the right to ${what}: a host reads only its own profiles' tokens, and only refreshers do more`,
+      `authkeep fleet host add ${fleet.name} --public-key KEY [--refresher] (on a refresher)`,
     )
   }
   if (fleet.tls && TLS.test(message) && !/deadline/i.test(message)) {

@@ -10,7 +10,7 @@ import type { Credential } from '../stores/credential.js'
 import { createCredentialStore } from '../stores/credentialStore.js'
 import type { CredentialStore } from '../stores/store.js'
 import type { TokenResult } from '../stores/usable.js'
-import { connect, etcdError } from './connection.js'
+import { connect, etcdError, FleetDeniedError } from './connection.js'
 import { unwrapKey } from './crypto.js'
 import { layout } from './layout.js'
 import { loadMachine } from './machine.js'
@@ -65,7 +65,7 @@ export async function fleetToken(ctx: FleetReading, profile: Profile, force = fa
       )
       return { credential: cached, source: 'cached' }
     }
-    if (mapped.message.includes('is not enrolled')) throw notEnrolled(fleet.name, p, me.publicKey)
+    if (mapped instanceof FleetDeniedError) throw notEnrolled(fleet.name, p, me.publicKey)
     throw mapped
   } finally {
     close()

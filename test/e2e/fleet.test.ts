@@ -170,6 +170,13 @@ describe('fleet: one login, many hosts, no refresh token on a host', () => {
     await assert.rejects(host0.getAll().prefix('/authkeep/v1/tok/').strings(), denied)
     await assert.rejects(host0.put('/authkeep/v1/tok/test').value('x').exec(), denied)
     assert.match((await host0.get('/authkeep/v1/tok/test').string()) ?? '', /^v1\./)
+    // A host is no administrator: the fleet's status is denied it, in one line naming what it may do.
+    const hostStatus = await (hosts[0] as FleetMachine).run(['fleet', 'status'])
+    assert.equal(hostStatus.code, 1, hostStatus.stderr)
+    assert.match(
+      hostStatus.stderr,
+      /^authkeep: etcd denied machine "host0" the right to read the fleet status: a host reads only its own profiles' tokens, and only refreshers do more; run: authkeep fleet host add host0 /,
+    )
     // hostB serves "test" in its config but was enrolled for "other" only: told how to enrol.
     const hostB = hosts[8] as FleetMachine
     const r = await hostB.run(['token', '--profile', 'test'])
