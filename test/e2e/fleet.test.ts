@@ -9,7 +9,7 @@ import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { type EtcdCluster, startEtcdCluster } from '../bed/etcdCluster.js'
 import { addEtcdAdmin, enrol, type FleetMachine, filesUnder, fleetMachine } from '../bed/etcdFleet.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
-import { addProfile, type Cli, deviceLogin, waitForStderr } from './harness.js'
+import { addProfile, assertNoSecrets, type Cli, deviceLogin, waitForStderr } from './harness.js'
 
 const REFRESHER_FLAGS = ['--lease-ttl', '6', '--grace', '4', '--scan-interval', '1', '--http-timeout', '2']
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -125,6 +125,9 @@ describe('fleet: one login, many hosts, no refresh token on a host', () => {
       status.refreshers.reduce((n: number, r: { share: number }) => n + r.share, 0),
       2,
     )
+    // No access token in the refreshers' logs or in `fleet status --json`; the hosts' caches are 0600.
+    assertNoSecrets([logs(), JSON.stringify(status)], [...seen])
+    for (const h of hosts.slice(0, 8)) assert.equal((await stat(h.sb.recordFile('test'))).mode & 0o777, 0o600)
     // No host holds a refresh token, in any file.
     for (const h of hosts) {
       for (const f of await filesUnder(h.sb.dir))
