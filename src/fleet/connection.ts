@@ -92,7 +92,7 @@ export function etcdError(err: unknown, fleet: FleetConfig, what: string): Authk
   if (
     name === 'EtcdPermissionDeniedError' ||
     name === 'EtcdAuthenticationFailedError' ||
-    /permission denied|user name is empty|authentication failed/i.test(message)
+    /permission denied|user name is empty|user name not found|authentication failed/i.test(message)
   ) {
     return new FleetDeniedError(
       `etcd denied machine "${fleet.name}" the right to ${what}: a host reads only its own profiles' tokens, and only refreshers do more`,

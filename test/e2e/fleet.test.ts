@@ -334,4 +334,30 @@ describe('fleet: one login, many hosts, no refresh token on a host', () => {
     assert.match(fleetFinding?.found ?? '', /tok\/test: does not decrypt/)
     await root.put(tokKey).value(good ?? '')
   })
+
+  it('host remove: etcd forgets the machine, its profiles get new keys, the others keep being served', async () => {
+    const gone = hosts[7] as FleetMachine
+    const stays = hosts[6] as FleetMachine
+    const root = await cluster.client()
+    const keyBefore = await root.get('/authkeep/v1/keys/test/host6').string()
+    const removed = await admin.run(['fleet', 'host', 'remove', 'host7'])
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.match(removed.stderr, /removed "host7"; new keys for test/)
+    assert.equal(await root.get('/authkeep/v1/keys/test/host7').string(), null)
+    assert.notEqual(await root.get('/authkeep/v1/keys/test/host6').string(), keyBefore, 'rewrapped')
+    const list = JSON.parse((await admin.run(['fleet', 'host', 'list', '--json'])).stdout)
+    assert.ok(!list.some((h: { name: string }) => h.name === 'host7'))
+    // Its cache aside, the removed machine gets nothing from etcd any more.
+    const cache = gone.sb.recordFile('test')
+    const { rm } = await import('node:fs/promises')
+    await rm(cache, { force: true })
+    const refused = await gone.run(['token', '--profile', 'test'])
+    assert.equal(refused.code, 1, refused.stderr)
+    await rm(stays.sb.recordFile('test'), { force: true })
+    // The refreshers were stopped above: one pass renews what is due, sealed with the new key.
+    const once = await admin.run(['fleet', 'refresher', '--once', '--json'])
+    assert.equal(once.code, 0, once.stderr)
+    const served = await stays.run(['token', '--profile', 'test'])
+    assert.equal(served.code, 0, served.stderr)
+  })
 })
