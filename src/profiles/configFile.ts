@@ -87,9 +87,12 @@ export async function deleteProfile(config: Config, name: string): Promise<void>
   await saveConfig(config, { ...config.raw, profiles: rest })
 }
 
-/** Profiles the user added to the config file (the built-in claude-code counts once overridden there). */
+/**
+ * Profiles the user added to the config file (a built-in counts once overridden there), and the ones a
+ * fleet serves this host.
+ */
 export function configuredProfiles(config: Config): Profile[] {
-  return [...config.profiles.values()].filter((p) => p.name in config.raw.profiles)
+  return [...config.profiles.values()].filter((p) => p.name in config.raw.profiles || p.fleet)
 }
 
 /**

@@ -140,6 +140,15 @@ describe('fleet: one login, many hosts, no refresh token on a host', () => {
     assert.equal(entry.refresh_token, false)
     assert.equal(entry.state, 'valid')
     assert.match(entry.stored_in, /^fleet \(access token cached in .*; no refresh token on this machine\)$/)
+    // A host's only profile is its fleet profile: plain `token` and `status` take it.
+    const plain = await hosts[4]?.run(['token'])
+    assert.equal(plain?.code, 0, plain?.stderr)
+    assert.equal((await server.userinfo(plain?.stdout.trim() ?? '')).status, 200)
+    const all = JSON.parse((await hosts[4]?.run(['status', '--json']))?.stdout ?? '{}')
+    assert.deepEqual(
+      all.profiles.map((p: { profile: string }) => p.profile),
+      ['test'],
+    )
     const helper = await hosts[2]?.run(['claude', 'helper', '--profile', 'test'])
     assert.equal(helper?.code, 0, helper?.stderr)
     assert.equal((await server.userinfo(helper?.stdout.trim() ?? '')).status, 200)
