@@ -197,6 +197,8 @@ export async function startRefresher(
 
   const refreshOne = async (p: string, grantKv: IKeyValue, profile: Profile): Promise<Outcome> => {
     const base = grantKv.mod_revision
+    // After a pause the lease may be gone: nothing is claimed until it is provably alive again.
+    if (session.safeForMs() < opts.httpTimeoutMs + 500) return 'unsafe'
     const seen = waitingSince.get(p)
     const takeover = seen !== undefined && mono() - seen.at >= opts.graceMs
     const inflight: InflightRecord = { holder: opts.name, base, at: opts.wallNow().toISOString() }
@@ -329,12 +331,19 @@ export async function startRefresher(
     if (prior?.state === 'needs_login' && prior.base === base) {
       // This refresh was paused past the grace period and a successor reused its refresh token. A server
       // that revokes a whole grant on reuse has revoked the token just written too: refresh once more
-      // now, so that shows (needs-login) within this scan instead of at the next cycle.
+      // now, so that shows (needs-login) within this scan instead of at the next cycle. The status says
+      // it is due at once, so whoever scans next verifies it should this refresher not get to it.
       opts.log(`profile ${p}: written after a successor's reuse was refused; verifying the new refresh token`)
-      const kv = {
-        mod_revision: String(written.header.revision),
-        value: Buffer.from(sealedGrant),
-      } as IKeyValue
+      const revision = String(written.header.revision)
+      const dueNow: StatusRecord = { ...status, expires_at: opts.wallNow().toISOString() }
+      await persist(`profile ${p}: verify mark`, () =>
+        client
+          .if(L.grant(p), 'Mod', '==', revision)
+          .then(client.put(L.status(p)).value(JSON.stringify(dueNow)))
+          .commit(),
+      )
+      const kv = { mod_revision: revision, value: Buffer.from(sealedGrant) } as IKeyValue
+      for (let i = 0; i < 20 && session.safeForMs() < opts.httpTimeoutMs + 500; i++) await sleep(250)
       return refreshOne(p, kv, profile)
     }
     return 'refreshed'
