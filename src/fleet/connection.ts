@@ -62,14 +62,21 @@ export async function connect(fleet: FleetConfig, opts: { deadlineMs?: number } 
     // Instead: no breaker, and a few quick retries, each on a member picked afresh.
     faultHandling: {
       host: () => noop,
-      global: retry(handleWhen(isRecoverableError), {
-        maxAttempts: 4,
-        backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }),
-      }),
+      // etcd refuses a request checked against users and roles that changed meanwhile ("revision of
+      // auth store is old", right after a `fleet host add`): asked again, it passes.
+      global: retry(
+        handleWhen((err) => isRecoverableError(err) || AUTH_OLD.test(err.message)),
+        {
+          maxAttempts: 4,
+          backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }),
+        },
+      ),
     },
   })
   return { client, fleet, close: () => client.close() }
 }
+
+const AUTH_OLD = /revision of auth store is old/
 
 const UNREACHABLE =
   /Unavailable|DeadlineExceeded|deadline|No connection|ECONNREFUSED|timed out|no leader|not capable|Circuit|BrokenCircuit|isolated/i

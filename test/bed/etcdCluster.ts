@@ -8,7 +8,8 @@ import { chmod, chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Etcd3 } from 'etcd3'
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel'
+import { Etcd3, isRecoverableError } from 'etcd3'
 import { type ClientCert, type EtcdCa, makeEtcdCa } from './etcdCerts.js'
 
 const ETCD = '/usr/bin/etcd'
@@ -129,6 +130,13 @@ export async function startEtcdCluster(opts: { members?: number } = {}): Promise
         privateKey: await readFile(c.keyFile),
       },
       defaultCallOptions: () => ({ deadline: Date.now() + 5000 }),
+      // As the fleet's own client does: a request racing a change of users or roles is asked again.
+      faultHandling: {
+        global: retry(
+          handleWhen((err) => isRecoverableError(err) || /revision of auth store is old/.test(err.message)),
+          { maxAttempts: 4, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }) },
+        ),
+      },
     })
     clients.push(client)
     return client
