@@ -5,6 +5,7 @@ import { printable } from '../printable.js'
 import type { Profile } from '../profiles/profile.js'
 import { claudeConfigDir } from '../stores/claudeCodeStore.js'
 import { selectedAuthType } from '../stores/geminiStore.js'
+import { usable } from '../stores/usable.js'
 import { getToken } from './getToken.js'
 
 /** Claude Code's credential variables, and the ones that outrank each (observed precedence). */
@@ -28,11 +29,14 @@ const CODEX_KEYS = ['CODEX_API_KEY', 'OPENAI_API_KEY']
 
 export interface ExecPlan {
   env: NodeJS.ProcessEnv
-  variable: string
+  /** Where the secret went; none when Codex reads its own auth.json and refreshes through `relay`. */
+  variable: string | undefined
   /** The value put into `variable`; for masking only. */
-  secret: string
+  secret: string | undefined
   cleared: string[]
   warnings: string[]
+  /** Codex's refreshes are to be answered by authkeep (CODEX_REFRESH_TOKEN_URL_OVERRIDE). */
+  relay: boolean
 }
 
 /** Where each client reads a key or a token from the environment, and what must be set beside it. */
@@ -96,10 +100,15 @@ export async function planExec(
   const vars = VARIABLES[profile.kind]
   const key = account ? undefined : await deps.keys.get(profile.name)
   const warnings: string[] = []
-  let secret: string
-  let variable: string
+  let secret: string | undefined
+  let variable: string | undefined
   let alongside: Record<string, string> = {}
-  if (key) {
+  // Codex reads auth.json itself and refreshes at its own 5 minutes; run by authkeep, it asks authkeep
+  // for that refresh, so nothing is refreshed ahead of it: the login only has to be there.
+  const relay = profile.kind === 'codex' && !key && !variableOverride && !deps.processEnv.AUTHKEEP_AGENT_SOCK
+  if (relay) {
+    usable(profile, await deps.credentialsOf(profile).read())
+  } else if (key) {
     secret = key.value
     variable = key.kind === 'api_key' ? vars.apiKey : vars.keyToken
     if (key.kind !== 'api_key') alongside = vars.withToken
@@ -112,22 +121,22 @@ export async function planExec(
     variable = vars.token
     alongside = vars.withToken
   }
-  variable = variableOverride ?? variable
+  if (!relay) variable = variableOverride ?? variable
   const env: NodeJS.ProcessEnv = { ...deps.processEnv }
-  // Codex reads its login from auth.json, just refreshed above; a key variable would outrank it there.
+  // Codex reads its login from auth.json; a key variable would outrank it there.
   const outranking =
     profile.kind === 'codex'
       ? key
         ? []
         : CODEX_KEYS
-      : profile.kind === 'oauth'
+      : profile.kind === 'oauth' || variable === undefined
         ? []
         : (OUTRANKS[variable] ?? [])
   const cleared = outranking.filter((v) => env[v] !== undefined)
   for (const v of cleared) delete env[v]
   Object.assign(env, variableOverride ? {} : alongside)
-  env[variable] = secret
-  if (profile.kind === 'gemini') warnings.push(...(await geminiSettingsWarnings(deps, variable)))
+  if (variable !== undefined && secret !== undefined) env[variable] = secret
+  if (profile.kind === 'gemini' && variable) warnings.push(...(await geminiSettingsWarnings(deps, variable)))
   if (claude) {
     const helper = await apiKeyHelper(claudeConfigDir(profile, deps.processEnv, deps.home))
     if (helper && !helper.includes('authkeep')) {
@@ -136,7 +145,12 @@ export async function planExec(
       )
     }
   }
-  return { env, variable, secret, cleared, warnings }
+  if (relay && env.CODEX_REFRESH_TOKEN_URL_OVERRIDE !== undefined) {
+    warnings.push(
+      `CODEX_REFRESH_TOKEN_URL_OVERRIDE is replaced for the command: Codex refreshes through authkeep, which refreshes at ${profile.endpoints.token}`,
+    )
+  }
+  return { env, variable, secret, cleared, warnings, relay }
 }
 
 /** Gemini's settings.json `security.auth.selectedType` outranks every variable. */

@@ -6,6 +6,7 @@ import { after, before, type TestContext, test } from 'node:test'
 import {
   accessTokenJwt,
   codexAuthJson,
+  FAKE_CLIENT_ID,
   type FakeOpenAi,
   type RecordedRequest,
   startFakeOpenAi,
@@ -291,7 +292,7 @@ test('doctor names Codex failures with their fixes: API keys that outrank the lo
   )
 })
 
-test('exec: the login is refreshed first and API keys that would outrank it are cleared; a stored key goes in CODEX_API_KEY', async (t) => {
+test('exec: API keys that would outrank the login are cleared; a stored key goes in CODEX_API_KEY', async (t) => {
   const sb = await codexBox(t)
   await sb.writeAuth(codexAuthJson({ accessToken: accessTokenJwt(hour()), refreshToken: 'rt-exec' }))
   const env = { ...sb.env, CODEX_API_KEY: 'sk-outranks-000000', OPENAI_API_KEY: 'sk-outranks-111111' }
@@ -305,6 +306,98 @@ test('exec: the login is refreshed first and API keys that would outrank it are 
   const k = await runCli(['exec', '--profile', 'codex', '--', ...show], sb.env)
   assert.equal(k.code, 0, k.stderr)
   assert.equal(k.stdout.trim(), 'C=sk-proj-stored-key-0000 O=unset')
+})
+
+/** Plays a Codex run by `authkeep exec`: refreshes at CODEX_REFRESH_TOKEN_URL_OVERRIDE, printing each answer. */
+const ASKER = `
+const url = process.env.CODEX_REFRESH_TOKEN_URL_OVERRIDE
+const [tokens, askers] = JSON.parse(process.argv[1])
+const ask = (body, to = url) =>
+  fetch(to, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+    .then(async (r) => ({ status: r.status, body: await r.json() }))
+const refresh = (refresh_token) => ask({ client_id: '${FAKE_CLIENT_ID}', grant_type: 'refresh_token', refresh_reason: 'proactive_expiry', refresh_token })
+const out = { url, together: [], after: [] }
+out.together = await Promise.all(Array.from({ length: askers }, () => refresh(tokens[0])))
+for (const t of tokens.slice(1)) out.after.push(await refresh(t === 'CURRENT' ? out.after.at(-1).body.refresh_token : t))
+out.strangers = [
+  (await fetch(new URL('/oauth/token', url), { method: 'POST', body: '{}' })).status,
+  (await ask('not json')).status,
+  (await ask({ grant_type: 'authorization_code', code: 'x' })).status,
+  (await ask({ client_id: 'someone-else', grant_type: 'refresh_token', refresh_token: tokens[0] })).status,
+]
+console.log(JSON.stringify(out))
+`
+const asker = (tokens: string[], askers: number) => [
+  process.execPath,
+  '--input-type=module',
+  '-e',
+  ASKER,
+  JSON.stringify([tokens, askers]),
+]
+
+test('exec runs Codex with its refreshes asked of authkeep: four asking at once cause one refresh; a spent token gets the stored login', async (t) => {
+  const sb = await codexBox(t)
+  await sb.writeAuth(
+    codexAuthJson({
+      accessToken: accessTokenJwt(Math.floor(Date.now() / 1000) + 60),
+      refreshToken: 'rt-relay',
+    }),
+  )
+  await writeFile(behaviour, JSON.stringify({ acceptRefreshTokens: ['rt-relay'] }))
+  const env = { ...sb.env, CODEX_REFRESH_TOKEN_URL_OVERRIDE: `${fake.url}/oauth/token` }
+  const since = Date.now()
+  // Four ask with the due token at once; then one with that token again (spent by now); then one with
+  // the token just handed out, as Codex does when the server refuses its access token: a new refresh.
+  const r = await runCli(
+    ['exec', '--profile', 'codex', '--', ...asker(['rt-relay', 'rt-relay', 'CURRENT'], 4)],
+    env,
+  )
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stderr, /CODEX_REFRESH_TOKEN_URL_OVERRIDE is replaced for the command/)
+  const out = JSON.parse(r.stdout)
+  assert.match(out.url, /^http:\/\/127\.0\.0\.1:\d+\/[\w-]{24}\/oauth\/token$/)
+  const refreshes = (await requests()).filter((q) => q.at >= since && q.path === '/oauth/token')
+  assert.deepEqual(
+    refreshes.map((q) => [q.status, q.refreshToken]),
+    [
+      [200, 'rt-relay'],
+      [200, out.together[0].body.refresh_token],
+    ],
+  )
+  const first = { ...out.together[0].body }
+  assert.equal(first.access_token, refreshes[0]?.issuedAccessToken)
+  for (const answer of [...out.together, out.after[0]]) assert.deepEqual(answer, { status: 200, body: first })
+  const stored = JSON.parse(await readFile(sb.authFile, 'utf8')).tokens
+  assert.deepEqual(out.after[1], {
+    status: 200,
+    body: {
+      id_token: stored.id_token,
+      access_token: stored.access_token,
+      refresh_token: stored.refresh_token,
+    },
+  })
+  assert.equal(stored.access_token, refreshes[1]?.issuedAccessToken)
+  assert.deepEqual(out.strangers, [404, 400, 400, 401])
+  assert.ok(!r.stderr.includes(stored.refresh_token) && !r.stderr.includes(first.refresh_token))
+  // Gone with the command: nothing listens on its address any more.
+  await assert.rejects(fetch(out.url, { method: 'POST', body: '{}' }))
+
+  // A login the server no longer takes: Codex is told in its own terms, the person how to log in.
+  await sb.writeAuth(
+    codexAuthJson({
+      accessToken: accessTokenJwt(Math.floor(Date.now() / 1000) + 60),
+      refreshToken: 'rt-gone',
+    }),
+  )
+  const gone = await runCli(['exec', '--profile', 'codex', '--', ...asker(['rt-gone'], 1)], sb.env)
+  assert.equal(gone.code, 0, gone.stderr)
+  const refused = JSON.parse(gone.stdout).together[0]
+  assert.equal(refused.status, 401)
+  assert.equal(refused.body.error.code, 'refresh_token_invalidated')
+  assert.match(
+    gone.stderr,
+    /Codex asked for a refresh of profile "codex": .*; run: authkeep login --profile codex\n/,
+  )
 })
 
 test('logout keeps an API key Codex was given and removes the login; backups and reset work for codex', async (t) => {

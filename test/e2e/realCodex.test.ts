@@ -114,7 +114,67 @@ test("authkeep waits for Codex's auth.json.lock and never refreshes while it is 
   }
 })
 
-test('Codex and authkeep refreshing the same token at the same moment: one refresh is accepted, both keep working', async () => {
+test('Codex run by authkeep exec and authkeep refreshing at the same moment: exactly one refresh reaches the server, both keep working', async () => {
+  const cs = await codexSandbox()
+  try {
+    // Twice: once as they come, once with the server slow enough that both would be in flight together.
+    for (const [round, tokenDelayMs] of [
+      [1, 0],
+      [2, 1_500],
+    ] as const) {
+      const rt = `rt-relayed-${round}`
+      await expiringLogin(cs, rt)
+      await cs.setBehaviour({ acceptRefreshTokens: [rt], tokenDelayMs })
+      const since = Date.now()
+      const [a, c] = await Promise.all([
+        cs.authkeep(['token', '--profile', 'codex']),
+        cs.codexThroughAuthkeep(),
+      ])
+      assert.equal(a.code, 0, a.stderr)
+      assert.equal(c.code, 0, c.stderr)
+      assert.match(c.stdout, /pong from the fake/)
+      const refreshes = tokenRequests(await cs.requests()).filter((q) => q.at >= since)
+      assert.equal(refreshes.length, 1, JSON.stringify(refreshes))
+      assert.equal(refreshes[0]?.status, 200)
+      const kept = (await cs.readAuth()).tokens
+      assert.equal(kept.access_token, refreshes[0]?.issuedAccessToken)
+      assert.equal(a.stdout.trim(), kept.access_token)
+      assert.deepEqual(modelBearers(c.requests), [`Bearer ${kept.access_token}`])
+      // Both keep working on it: no new login, no other refresh.
+      await cs.setBehaviour({})
+      const c2 = await cs.codexThroughAuthkeep()
+      assert.equal(c2.code, 0, c2.stderr)
+      assert.deepEqual(modelBearers(c2.requests), [`Bearer ${kept.access_token}`])
+      const a2 = await cs.authkeep(['token', '--profile', 'codex'])
+      assert.equal(a2.stdout.trim(), kept.access_token)
+      assert.equal(tokenRequests([...c2.requests, ...a2.requests]).length, 0)
+    }
+  } finally {
+    await cs.cleanup()
+  }
+})
+
+test('Codex run by authkeep exec asks authkeep for its refresh: the server sees authkeep refresh once, Codex uses that token', async () => {
+  const cs = await codexSandbox()
+  try {
+    await expiringLogin(cs, 'rt-asked')
+    const since = Date.now()
+    const c = await cs.codexThroughAuthkeep()
+    assert.equal(c.code, 0, c.stderr)
+    const refreshes = tokenRequests(await cs.requests()).filter((q) => q.at >= since)
+    // The one refresh came from authkeep (openid-client), not from Codex, which would have sent its own.
+    assert.equal(refreshes.length, 1, JSON.stringify(refreshes))
+    assert.doesNotMatch(refreshes[0]?.userAgent ?? '', /codex/i)
+    assert.equal(refreshes[0]?.refreshToken, 'rt-asked')
+    const kept = (await cs.readAuth()).tokens
+    assert.equal(kept.access_token, refreshes[0]?.issuedAccessToken)
+    assert.deepEqual(modelBearers(c.requests), [`Bearer ${kept.access_token}`])
+  } finally {
+    await cs.cleanup()
+  }
+})
+
+test('Codex run by itself and authkeep refreshing the same token at the same moment: one refresh is accepted, both keep working', async () => {
   const cs = await codexSandbox()
   try {
     // Twice: once as they come, once with the server slow enough that both requests are in flight together.

@@ -1,6 +1,7 @@
 import { AuthkeepError, ExitCode, UsageError } from '../../errors.js'
 import { printable } from '../../printable.js'
 import { accountHere } from '../../usecases/accountHere.js'
+import { startCodexRelay } from '../../usecases/codexRelay.js'
 import { planExec } from '../../usecases/execPlan.js'
 import type { Run } from '../dispatch.js'
 import { profileFor } from '../profileFor.js'
@@ -30,11 +31,14 @@ export const execRun: Run<ExecOptions> = async (deps, opts) => {
   for (const w of plan.warnings) deps.io.err(`! ${w}\n`)
   if (plan.cleared.length > 0)
     deps.io.err(
-      `authkeep: unset ${plan.cleared.join(', ')} for the command (they outrank ${plan.variable})\n`,
+      `authkeep: unset ${plan.cleared.join(', ')} for the command (they outrank ${plan.variable ?? "the login in Codex's auth.json"})\n`,
     )
+  // Codex's refreshes, asked of authkeep for as long as the command runs (it may outlive many tokens).
+  const relay = plan.relay ? await startCodexRelay(deps, profile) : undefined
+  if (relay) plan.env.CODEX_REFRESH_TOKEN_URL_OVERRIDE = relay.url
   try {
     const { code } = await deps.runChild(command, args, plan.env, {
-      maskSecrets: opts.mask ? [plan.secret] : [],
+      maskSecrets: opts.mask && plan.secret ? [plan.secret] : [],
     })
     // exec's exit code is the command's own, as with env(1) or aws-vault exec.
     return code
@@ -46,5 +50,7 @@ export const execRun: Run<ExecOptions> = async (deps, opts) => {
       })
     }
     throw err
+  } finally {
+    await relay?.close()
   }
 }

@@ -4,7 +4,7 @@
 // same namespace (`authkeep()`), so both refresh at the one fake token endpoint.
 import type { ChildProcess } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
-import { chmod, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { runBounded, startAnchor, stopAndRemove } from '../claude/claudeHarness.js'
@@ -41,6 +41,8 @@ export interface CodexSandbox {
   requests(): Promise<RecordedRequest[]>
   /** `codex exec` with a local model provider that needs the ChatGPT login, and the refresh URL override. */
   codex(prompt?: string, env?: Record<string, string>): Promise<Run>
+  /** The same `codex exec`, run by `authkeep exec --profile codex`, which answers its refreshes. */
+  codexThroughAuthkeep(prompt?: string): Promise<Run>
   /** The built authkeep, inside the namespace. */
   authkeep(args: string[], env?: Record<string, string>, input?: string): Promise<Run>
   /** Any command inside the namespace, with authkeep's environment. */
@@ -79,6 +81,20 @@ async function readLog(file: string, offset = 0): Promise<RecordedRequest[]> {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as RecordedRequest)
 }
+
+/** `codex exec` with a local model provider that needs the ChatGPT login. */
+const codexExec = (bin: string, url: string, prompt: string) => [
+  bin,
+  'exec',
+  '--skip-git-repo-check',
+  '-c',
+  `chatgpt_base_url="${url}/backend-api/"`,
+  '-c',
+  'model_provider="fake"',
+  '-c',
+  `model_providers.fake={name="fake",base_url="${url}/v1",requires_openai_auth=true,wire_api="responses"}`,
+  prompt,
+]
 
 export async function codexSandbox(): Promise<CodexSandbox> {
   const tools = requireNetnsTools()
@@ -159,20 +175,16 @@ export async function codexSandbox(): Promise<CodexSandbox> {
       },
       requests: () => readLog(logFile),
       codex(prompt = 'say pong', env = {}) {
+        return run(codexExec(bin, url, prompt), {
+          ...base,
+          CODEX_REFRESH_TOKEN_URL_OVERRIDE: `${url}/oauth/token`,
+          ...env,
+        })
+      },
+      codexThroughAuthkeep(prompt = 'say pong') {
         return run(
-          [
-            bin,
-            'exec',
-            '--skip-git-repo-check',
-            '-c',
-            `chatgpt_base_url="${url}/backend-api/"`,
-            '-c',
-            'model_provider="fake"',
-            '-c',
-            `model_providers.fake={name="fake",base_url="${url}/v1",requires_openai_auth=true,wire_api="responses"}`,
-            prompt,
-          ],
-          { ...base, CODEX_REFRESH_TOKEN_URL_OVERRIDE: `${url}/oauth/token`, ...env },
+          [process.execPath, AUTHKEEP, 'exec', '--profile', 'codex', '--', ...codexExec(bin, url, prompt)],
+          authkeepEnv,
         )
       },
       authkeep(args, env = {}, input) {

@@ -20,6 +20,7 @@ export interface RecordedRequest {
   status: number
   contentType?: string
   authorization?: string
+  userAgent?: string
   grantType?: string
   clientId?: string
   /** Token endpoint: the refresh token presented and the access token handed out for it. */
@@ -200,6 +201,7 @@ export function startFakeOpenAi(opts: FakeOpenAiOptions): Promise<FakeOpenAi> {
       status,
       contentType: req.headers['content-type'],
       authorization: req.headers.authorization,
+      userAgent: req.headers['user-agent'],
       ...extra,
     }
     appendFileSync(opts.logFile, `${JSON.stringify(entry)}\n`)
