@@ -3,7 +3,7 @@
 // inside that namespace, so a CLI that ignored a base URL would fail instead of going online.
 import type { ChildProcess } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
-import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, realpath, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { runBounded, startAnchor, stopAndRemove } from '../claude/claudeHarness.js'
