@@ -13,7 +13,7 @@ import { type FakeOpenAiBehaviour, type RecordedRequest, writeCodexConfig } from
 
 export type { FakeOpenAiBehaviour, RecordedRequest } from './fakeOpenAi.js'
 
-export const CODEX_VERSION = '0.169.0'
+export const CODEX_VERSION = '0.171.0'
 // The launcher (bin/codex.js) picks the platform package's static musl binary.
 export const CODEX_BIN = resolve(import.meta.dirname, '../../../node_modules/.bin/codex')
 const AUTHKEEP = resolve(import.meta.dirname, '../../../bin/authkeep.cjs')
