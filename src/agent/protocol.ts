@@ -43,6 +43,8 @@ export interface AgentError {
 export interface AgentToken {
   v: number
   access_token: string
+  /** Codex's login only: Codex reads its account from the ID token and keeps it beside the access token. */
+  id_token?: string
   token_type: string
   expires_at?: string
   scope?: string
@@ -60,6 +62,7 @@ export const responseSchema = z.union([
   z.looseObject({
     v: z.number(),
     access_token: z.string().check(z.minLength(1)),
+    id_token: z.optional(z.string().check(z.minLength(1))),
     token_type: z.string(),
     expires_at: z.optional(z.iso.datetime({ offset: true })),
     scope: z.optional(z.string()),

@@ -68,7 +68,7 @@ export async function tokenFromAgent(
       tokenType: response.token_type,
       accessToken: new Secret(response.access_token),
       refreshToken: undefined,
-      idToken: undefined,
+      idToken: response.id_token ? new Secret(response.id_token) : undefined,
       scope: response.scope,
       expiresAt: response.expires_at ? new Date(response.expires_at) : undefined,
       refreshExpiresAt: undefined,

@@ -70,6 +70,8 @@ export function agentService(deps: Deps, policy: AgentPolicy) {
       return {
         v: PROTOCOL_VERSION,
         access_token: token,
+        // Codex takes its account from the ID token, so a remote's Codex needs it beside the access token.
+        ...(profile.kind === 'codex' && credential.idToken ? { id_token: credential.idToken.reveal() } : {}),
         token_type: credential.tokenType,
         ...(credential.expiresAt ? { expires_at: credential.expiresAt.toISOString() } : {}),
         ...(credential.scope ? { scope: credential.scope } : {}),

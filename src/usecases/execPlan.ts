@@ -6,6 +6,7 @@ import type { Profile } from '../profiles/profile.js'
 import { claudeConfigDir } from '../stores/claudeCodeStore.js'
 import { selectedAuthType } from '../stores/geminiStore.js'
 import { usable } from '../stores/usable.js'
+import { codexLoginFromAgent } from './codexRelay.js'
 import { getToken } from './getToken.js'
 
 /** Claude Code's credential variables, and the ones that outrank each (observed precedence). */
@@ -104,9 +105,12 @@ export async function planExec(
   let variable: string | undefined
   let alongside: Record<string, string> = {}
   // Codex reads auth.json itself and refreshes at its own 5 minutes; run by authkeep, it asks authkeep
-  // for that refresh, so nothing is refreshed ahead of it: the login only has to be there.
-  const relay = profile.kind === 'codex' && !key && !variableOverride && !deps.processEnv.AUTHKEEP_AGENT_SOCK
-  if (relay) {
+  // for that refresh, so nothing is refreshed ahead of it: the login only has to be there. On a machine
+  // served by the token agent, the agent's tokens are put there (without the refresh token).
+  const relay = profile.kind === 'codex' && !key && !variableOverride
+  if (relay && deps.processEnv.AUTHKEEP_AGENT_SOCK) {
+    await codexLoginFromAgent(deps, profile, false)
+  } else if (relay) {
     usable(profile, await deps.credentialsOf(profile).read())
   } else if (key) {
     secret = key.value

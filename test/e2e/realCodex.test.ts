@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import {
@@ -9,7 +10,8 @@ import {
   modelBearers,
   tokenRequests,
 } from '../bed/codex/codexHarness.js'
-import { accessTokenJwt, codexAuthJson } from '../bed/codex/fakeOpenAi.js'
+import { accessTokenJwt, codexAuthJson, writeCodexConfig } from '../bed/codex/fakeOpenAi.js'
+import { filesUnder } from '../bed/files.js'
 
 // The real Codex CLI as the client of what authkeep writes, offline: `codex exec` with a local model
 // provider that needs the ChatGPT login and CODEX_REFRESH_TOKEN_URL_OVERRIDE, in a loopback-only network
@@ -210,6 +212,80 @@ test('Codex run by itself and authkeep refreshing the same token at the same mom
       assert.equal(a2.stdout.trim(), kept.access_token)
       assert.equal(tokenRequests([...c2.requests, ...a2.requests]).length, 0)
     }
+  } finally {
+    await cs.cleanup()
+  }
+})
+
+test('on a machine served by the token agent, Codex run by authkeep exec uses the agent login and asks the agent for its refresh; no refresh token there', async () => {
+  const cs = await codexSandbox()
+  try {
+    // The laptop: a HOME of its own whose Codex login the agent serves, refreshing at the same fake.
+    const laptop = join(cs.root, 'laptop')
+    const laptopCodex = join(laptop, '.codex')
+    await mkdir(laptopCodex, { recursive: true, mode: 0o700 })
+    const laptopAuth = join(laptopCodex, 'auth.json')
+    await writeFile(
+      laptopAuth,
+      JSON.stringify(
+        codexAuthJson({
+          accessToken: accessTokenJwt(inSeconds(120)),
+          refreshToken: 'rt-laptop',
+          lastRefresh: anHourAgo(),
+        }),
+      ),
+      { mode: 0o600 },
+    )
+    await writeCodexConfig(join(laptop, '.authkeep'), cs.url)
+    const laptopEnv = {
+      ...cs.authkeepEnv,
+      HOME: laptop,
+      CODEX_HOME: laptopCodex,
+      AUTHKEEP_HOME: join(laptop, '.authkeep'),
+    }
+    await cs.setBehaviour({ acceptRefreshTokens: ['rt-laptop'] })
+    const agent = cs.spawnAuthkeep(
+      ['agent', '--profile', 'codex', '--socket', join(cs.root, 'agent', 'agent.sock')],
+      laptopEnv,
+    )
+    let socket: string | undefined
+    for (let i = 0; i < 200 && !socket; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      socket = /^export AUTHKEEP_AGENT_SOCK=(\S+)$/m.exec(agent.stderrSoFar())?.[1]
+    }
+    assert.ok(socket, `the agent did not start:\n${agent.stderrSoFar()}`)
+    const since = Date.now()
+    const c = await cs.codexThroughAuthkeep('say pong', { AUTHKEEP_AGENT_SOCK: socket })
+    assert.equal(c.code, 0, c.stderr)
+    assert.match(c.stdout, /pong from the fake/)
+    // Codex's refresh went to the agent, which refreshed once with the laptop's refresh token.
+    const refreshes = tokenRequests(await cs.requests()).filter((q) => q.at >= since)
+    assert.deepEqual(
+      refreshes.map((q) => [q.status, q.refreshToken]),
+      [[200, 'rt-laptop']],
+    )
+    assert.doesNotMatch(refreshes[0]?.userAgent ?? '', /codex/i, 'the agent refreshed, not Codex')
+    const onLaptop = JSON.parse(await readFile(laptopAuth, 'utf8')).tokens
+    assert.equal(onLaptop.access_token, refreshes[0]?.issuedAccessToken)
+    assert.deepEqual(modelBearers(c.requests), [`Bearer ${onLaptop.access_token}`])
+    // Here: the agent's access token for Codex, and no refresh token of the login's, in any file.
+    const here = (await cs.readAuth()).tokens
+    assert.equal(here.access_token, onLaptop.access_token)
+    assert.equal(here.refresh_token, 'authkeep-agent-relay')
+    for (const f of await filesUnder(cs.home)) {
+      const text = await readFile(f, 'utf8').catch(() => '')
+      assert.ok(!text.includes(onLaptop.refresh_token) && !text.includes('rt-laptop'), f)
+    }
+    // A login of this machine's own is never replaced by the agent's.
+    const own = codexAuthJson({ accessToken: accessTokenJwt(inSeconds(3600)), refreshToken: 'rt-own-here' })
+    await cs.writeAuth(own)
+    const refused = await cs.codexThroughAuthkeep('say pong', { AUTHKEEP_AGENT_SOCK: socket })
+    assert.equal(refused.code, 2, refused.stderr)
+    assert.match(
+      refused.stderr,
+      /auth\.json holds this machine's own Codex login; the agent's would replace it; run: authkeep logout --profile codex/,
+    )
+    assert.deepEqual(await cs.readAuth(), own)
   } finally {
     await cs.cleanup()
   }

@@ -2,7 +2,7 @@
 // sends and what it does to its auth.json. Each sandbox is a scratch HOME and CODEX_HOME, a loopback-only
 // network namespace, and the fake OpenAI server as that namespace's first process. authkeep runs in the
 // same namespace (`authkeep()`), so both refresh at the one fake token endpoint.
-import type { ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -42,7 +42,9 @@ export interface CodexSandbox {
   /** `codex exec` with a local model provider that needs the ChatGPT login, and the refresh URL override. */
   codex(prompt?: string, env?: Record<string, string>): Promise<Run>
   /** The same `codex exec`, run by `authkeep exec --profile codex`, which answers its refreshes. */
-  codexThroughAuthkeep(prompt?: string): Promise<Run>
+  codexThroughAuthkeep(prompt?: string, env?: Record<string, string>): Promise<Run>
+  /** A long-running authkeep inside the namespace (the token agent), stopped by cleanup(). */
+  spawnAuthkeep(args: string[], env: Record<string, string>): { stderrSoFar(): string }
   /** The built authkeep, inside the namespace. */
   authkeep(args: string[], env?: Record<string, string>, input?: string): Promise<Run>
   /** Any command inside the namespace, with authkeep's environment. */
@@ -181,11 +183,30 @@ export async function codexSandbox(): Promise<CodexSandbox> {
           ...env,
         })
       },
-      codexThroughAuthkeep(prompt = 'say pong') {
+      codexThroughAuthkeep(prompt = 'say pong', env = {}) {
         return run(
           [process.execPath, AUTHKEEP, 'exec', '--profile', 'codex', '--', ...codexExec(bin, url, prompt)],
-          authkeepEnv,
+          { ...authkeepEnv, ...env },
         )
+      },
+      spawnAuthkeep(args, env) {
+        const [file, ...rest] = nsenterArgv(tools, pid, [process.execPath, AUTHKEEP, ...args]) as [
+          string,
+          ...string[],
+        ]
+        const child = spawn(file, rest, {
+          env,
+          cwd: projectDir,
+          detached: true,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+        running.add(child)
+        child.on('exit', () => running.delete(child))
+        let stderr = ''
+        child.stderr?.on('data', (d: Buffer) => {
+          stderr += d.toString('utf8')
+        })
+        return { stderrSoFar: () => stderr }
       },
       authkeep(args, env = {}, input) {
         return run([process.execPath, AUTHKEEP, ...args], { ...authkeepEnv, ...env }, input)
