@@ -8,6 +8,8 @@ import {
   type CodexSandbox,
   codexSandbox,
   modelBearers,
+  type RecordedRequest,
+  type Run,
   tokenRequests,
 } from '../bed/codex/codexHarness.js'
 import { accessTokenJwt, codexAuthJson, writeCodexConfig } from '../bed/codex/fakeOpenAi.js'
@@ -116,40 +118,49 @@ test("authkeep waits for Codex's auth.json.lock and never refreshes while it is 
   }
 })
 
+/**
+ * Codex (run by `runCodex`) and `authkeep token` refreshing one due token at the same moment, twice: once
+ * as they come, once with the server slow enough that both would be in flight together. Checks that the
+ * one grant the server issued is what both use and the file holds, and that both keep working on it
+ * without a new login or another refresh; returns each round's refresh requests.
+ */
+async function sameMoment(cs: CodexSandbox, runCodex: () => Promise<Run>): Promise<RecordedRequest[][]> {
+  const rounds: RecordedRequest[][] = []
+  for (const [round, tokenDelayMs] of [
+    [1, 0],
+    [2, 1_500],
+  ] as const) {
+    const rt = `rt-same-moment-${round}-${Math.random()}`
+    await expiringLogin(cs, rt)
+    await cs.setBehaviour({ acceptRefreshTokens: [rt], tokenDelayMs })
+    const since = Date.now()
+    const [a, c] = await Promise.all([cs.authkeep(['token', '--profile', 'codex']), runCodex()])
+    assert.equal(a.code, 0, a.stderr)
+    assert.equal(c.code, 0, c.stderr)
+    const refreshes = tokenRequests(await cs.requests()).filter((q) => q.at >= since)
+    const accepted = refreshes.filter((q) => q.status === 200)
+    assert.equal(accepted.length, 1, JSON.stringify(refreshes))
+    const kept = (await cs.readAuth()).tokens
+    assert.equal(kept.access_token, accepted[0]?.issuedAccessToken)
+    assert.equal(a.stdout.trim(), kept.access_token)
+    assert.deepEqual(modelBearers(c.requests), [`Bearer ${kept.access_token}`])
+    await cs.setBehaviour({})
+    const c2 = await runCodex()
+    assert.equal(c2.code, 0, c2.stderr)
+    assert.deepEqual(modelBearers(c2.requests), [`Bearer ${kept.access_token}`])
+    const a2 = await cs.authkeep(['token', '--profile', 'codex'])
+    assert.equal(a2.stdout.trim(), kept.access_token)
+    assert.equal(tokenRequests([...c2.requests, ...a2.requests]).length, 0)
+    rounds.push(refreshes)
+  }
+  return rounds
+}
+
 test('Codex run by authkeep exec and authkeep refreshing at the same moment: exactly one refresh reaches the server, both keep working', async () => {
   const cs = await codexSandbox()
   try {
-    // Twice: once as they come, once with the server slow enough that both would be in flight together.
-    for (const [round, tokenDelayMs] of [
-      [1, 0],
-      [2, 1_500],
-    ] as const) {
-      const rt = `rt-relayed-${round}`
-      await expiringLogin(cs, rt)
-      await cs.setBehaviour({ acceptRefreshTokens: [rt], tokenDelayMs })
-      const since = Date.now()
-      const [a, c] = await Promise.all([
-        cs.authkeep(['token', '--profile', 'codex']),
-        cs.codexThroughAuthkeep(),
-      ])
-      assert.equal(a.code, 0, a.stderr)
-      assert.equal(c.code, 0, c.stderr)
-      assert.match(c.stdout, /pong from the fake/)
-      const refreshes = tokenRequests(await cs.requests()).filter((q) => q.at >= since)
+    for (const refreshes of await sameMoment(cs, () => cs.codexThroughAuthkeep())) {
       assert.equal(refreshes.length, 1, JSON.stringify(refreshes))
-      assert.equal(refreshes[0]?.status, 200)
-      const kept = (await cs.readAuth()).tokens
-      assert.equal(kept.access_token, refreshes[0]?.issuedAccessToken)
-      assert.equal(a.stdout.trim(), kept.access_token)
-      assert.deepEqual(modelBearers(c.requests), [`Bearer ${kept.access_token}`])
-      // Both keep working on it: no new login, no other refresh.
-      await cs.setBehaviour({})
-      const c2 = await cs.codexThroughAuthkeep()
-      assert.equal(c2.code, 0, c2.stderr)
-      assert.deepEqual(modelBearers(c2.requests), [`Bearer ${kept.access_token}`])
-      const a2 = await cs.authkeep(['token', '--profile', 'codex'])
-      assert.equal(a2.stdout.trim(), kept.access_token)
-      assert.equal(tokenRequests([...c2.requests, ...a2.requests]).length, 0)
     }
   } finally {
     await cs.cleanup()
@@ -179,38 +190,9 @@ test('Codex run by authkeep exec asks authkeep for its refresh: the server sees 
 test('Codex run by itself and authkeep refreshing the same token at the same moment: one refresh is accepted, both keep working', async () => {
   const cs = await codexSandbox()
   try {
-    // Twice: once as they come, once with the server slow enough that both requests are in flight together.
-    for (const [round, tokenDelayMs] of [
-      [1, 0],
-      [2, 1_500],
-    ] as const) {
-      const rt = `rt-same-moment-${round}`
-      await expiringLogin(cs, rt)
-      await cs.setBehaviour({ acceptRefreshTokens: [rt], tokenDelayMs })
-      const since = Date.now()
-      const [a, c] = await Promise.all([cs.authkeep(['token', '--profile', 'codex']), cs.codex()])
-      assert.equal(a.code, 0, a.stderr)
-      assert.equal(c.code, 0, c.stderr)
-      const refreshes = tokenRequests(await cs.requests()).filter((q) => q.at >= since)
-      const accepted = refreshes.filter((q) => q.status === 200)
-      // Codex sends its refresh before it takes any lock, so a second, refused request can reach the server.
-      console.log(
-        `# same moment, round ${round}: ${refreshes.length} refresh request(s), ${accepted.length} accepted`,
-      )
-      assert.equal(accepted.length, 1, JSON.stringify(refreshes))
-      const kept = (await cs.readAuth()).tokens
-      // The one grant the server issued is the one both use and the file holds.
-      assert.equal(kept.access_token, accepted[0]?.issuedAccessToken)
-      assert.equal(a.stdout.trim(), kept.access_token)
-      assert.deepEqual(modelBearers(c.requests), [`Bearer ${kept.access_token}`])
-      // Both keep working on it, without a new login and without another refresh.
-      await cs.setBehaviour({})
-      const c2 = await cs.codex()
-      assert.equal(c2.code, 0, c2.stderr)
-      assert.deepEqual(modelBearers(c2.requests), [`Bearer ${kept.access_token}`])
-      const a2 = await cs.authkeep(['token', '--profile', 'codex'])
-      assert.equal(a2.stdout.trim(), kept.access_token)
-      assert.equal(tokenRequests([...c2.requests, ...a2.requests]).length, 0)
+    // Codex sends its refresh before it takes any lock, so a second, refused request can reach the server.
+    for (const [i, refreshes] of (await sameMoment(cs, () => cs.codex())).entries()) {
+      console.log(`# same moment, round ${i + 1}: ${refreshes.length} refresh request(s), 1 accepted`)
     }
   } finally {
     await cs.cleanup()
@@ -228,10 +210,12 @@ test('on a machine served by the token agent, Codex run by authkeep exec uses th
     await writeFile(
       laptopAuth,
       JSON.stringify(
+        // Inside Codex's 5 minutes, not yet due for authkeep (a quarter of its 260 s life): the agent hands
+        // it out as it is, and Codex, finding it due, asks for a refresh at once.
         codexAuthJson({
-          accessToken: accessTokenJwt(inSeconds(120)),
+          accessToken: accessTokenJwt(inSeconds(250)),
           refreshToken: 'rt-laptop',
-          lastRefresh: anHourAgo(),
+          lastRefresh: new Date(Date.now() - 10_000).toISOString(),
         }),
       ),
       { mode: 0o600 },
