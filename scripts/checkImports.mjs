@@ -6,7 +6,7 @@
  * naming the offending import.
  *
  * The floors (lower numbers are nearer the ground; a module may import its own floor or any below it):
- *   0  files/, ports/ and the loose modules (errors, secret, printable, validation): file primitives
+ *   0  files/, ports/ and the loose modules (errors, errorChain, secret, printable, validation): file primitives
  *      (atomic write, private directories, file-system errors), the process's edges as small
  *      interfaces, the one error table, the masked secret type.
  *   1  lock/: proper-lockfile's mkdir locks and the wait for a record to change.
@@ -34,6 +34,7 @@ const FLOORS = {
   'errors.ts': 0,
   'secret.ts': 0,
   'printable.ts': 0,
+  'errorChain.ts': 0,
   'validation.ts': 0,
   lock: 1,
   profiles: 2,

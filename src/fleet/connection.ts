@@ -89,6 +89,18 @@ export class FleetDeniedError extends AuthkeepError {
   }
 }
 
+/** etcd refused the request for who made it: asking again cannot help, a new role or certificate can. */
+export function isDenied(err: unknown): boolean {
+  const e = err as Error
+  return (
+    e?.constructor?.name === 'EtcdPermissionDeniedError' ||
+    e?.constructor?.name === 'EtcdAuthenticationFailedError' ||
+    /permission denied|user name is empty|user name not found|authentication failed/i.test(
+      String(e?.message ?? err),
+    )
+  )
+}
+
 /** etcd's failure as authkeep's one-line error; `what` says what was being done ("read profile P"). */
 export function etcdError(err: unknown, fleet: FleetConfig, what: string): AuthkeepError {
   if (err instanceof AuthkeepError) return err
@@ -96,11 +108,7 @@ export function etcdError(err: unknown, fleet: FleetConfig, what: string): Authk
   const name = e?.constructor?.name ?? ''
   const message = String(e?.message ?? err)
   const where = fleet.endpoints.join(', ')
-  if (
-    name === 'EtcdPermissionDeniedError' ||
-    name === 'EtcdAuthenticationFailedError' ||
-    /permission denied|user name is empty|user name not found|authentication failed/i.test(message)
-  ) {
+  if (isDenied(err)) {
     return new FleetDeniedError(
       `etcd denied machine "${fleet.name}" the right to ${what}: a host reads only its own profiles' tokens, and only refreshers do more`,
       `authkeep fleet host add ${fleet.name} --public-key KEY [--refresher] (on a refresher)`,

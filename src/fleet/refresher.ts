@@ -7,15 +7,22 @@
 // - a refresh is sent only while this refresher's lease is provably alive for longer than the request;
 // - an in-flight record without a lease outlives a refresher that died or stopped after sending, and a
 //   successor waits a grace period before it reuses a refresh token that may already be spent;
-// - an answer that already arrived is read even when its timeout fires in the same turn (deferred abort);
+// - an answer the server sends is kept: the HTTP timeout counts only time this process ran, so a pause
+//   does not use it up, and a write-back that carries the only live refresh token is retried across
+//   etcd's failures until it commits or its fence refuses it (answerKeepingFetch.ts, persist below);
 // - invalid_grant adopts a newer grant a peer wrote, or marks the profile needs-login, never silently.
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { Etcd3, IKeyValue } from 'etcd3'
 import * as oidc from 'openid-client'
+import { errorChain } from '../errorChain.js'
 import { clientConfig } from '../oauth/client.js'
+import { describeFailure } from '../oauth/protocolErrors.js'
 import { credentialFromTokens } from '../oauth/tokenResponse.js'
 import { type Profile, type ProfileRecord, profileSchema, toProfile } from '../profiles/profile.js'
+import { Secret } from '../secret.js'
+import { answerKeepingFetch } from './answerKeepingFetch.js'
+import { isDenied } from './connection.js'
 import { type MachineKey, seal, unwrapKey } from './crypto.js'
 import type { Layout } from './layout.js'
 import {
@@ -73,6 +80,8 @@ const zero = (): CycleCounts => ({
 type Outcome = keyof CycleCounts
 
 const mono = () => performance.now()
+/** How long a write-back that holds the only live refresh token keeps trying before it is given up, loudly. */
+const WRITE_BACK_LIMIT_MS = 10 * 60_000
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const done = () => {
@@ -96,34 +105,6 @@ export function ownerOf(profile: string, refreshers: readonly string[]): string 
     }
   }
   return best
-}
-
-/**
- * A fetch whose timeout cannot throw away an answer that has already arrived: after a pause, Node runs
- * timers before it reads sockets, so the abort waits one more turn of the event loop (setImmediate runs
- * after the poll phase that delivers the response).
- */
-function deferredAbortFetch(inner: oidc.CustomFetch, ms: number): oidc.CustomFetch {
-  return async (input, init) => {
-    const ac = new AbortController()
-    const abort = () => ac.abort(new Error('the token endpoint timed out'))
-    let answered = false
-    // An answer whose headers arrived meanwhile gets as long again for its (small) body.
-    const expire = () =>
-      setImmediate(() => {
-        if (answered) timer = setTimeout(abort, ms)
-        else abort()
-      })
-    let timer = setTimeout(expire, ms)
-    try {
-      const response = await inner(input, { ...init, signal: ac.signal })
-      answered = true
-      return response
-    } catch (err) {
-      clearTimeout(timer)
-      throw err
-    }
-  }
 }
 
 export interface Refresher {
@@ -182,17 +163,46 @@ export async function startRefresher(
       .catch(() => undefined)
   }
 
-  /** Retries a write that carries the only copy of a new refresh token through a leader election. */
+  /**
+   * Retries a write that carries the only copy of a new refresh token, or a verdict about one, across
+   * etcd's failures (a leader election, a member down, a connection broken while this process was
+   * stopped) until it commits or its compare fails. Only a denial, or WRITE_BACK_LIMIT_MS, stops it.
+   */
   const persist = async <T>(what: string, step: () => Promise<T>): Promise<T> => {
+    const started = mono()
     for (let i = 0; ; i++) {
       try {
         return await step()
       } catch (err) {
-        if (i >= 30) throw err
-        opts.log(`${what}: etcd failed (${(err as Error).message.split('\n')[0]}); retrying`)
-        await sleep(Math.min(250 * (i + 1), 2000))
+        if (isDenied(err) || mono() - started >= WRITE_BACK_LIMIT_MS) throw err
+        if (i % 10 === 0) opts.log(`${what}: etcd failed (${errorChain(err)}); retrying`)
+        await sleep(Math.min(250 * 2 ** Math.min(i, 3), 2000))
       }
     }
+  }
+
+  /** The server's answer could not be saved: its refresh token is lost with this process, said loudly. */
+  const unsaved = async (p: string, base: string, gen: number, err: unknown): Promise<Outcome> => {
+    const reason = `the refreshed token could not be saved to etcd (${errorChain(err)})`
+    const status: StatusRecord = {
+      state: 'needs_login',
+      gen,
+      base,
+      reason,
+      refreshed_at: opts.wallNow().toISOString(),
+      refreshed_by: opts.name,
+    }
+    // One try: etcd has just refused this refresher for minutes, or denied it.
+    await client
+      .if(L.grant(p), 'Mod', '==', base)
+      .then(client.put(L.status(p)).value(JSON.stringify(status)))
+      .commit()
+      .catch(() => undefined)
+    opts.log(
+      `profile ${p}: needs a new login: ${reason}; run: authkeep login --profile ${p} && authkeep fleet push --profile ${p}`,
+    )
+    opts.onNeedsLogin?.(p, `the fleet's refresh of profile "${p}" could not be saved to etcd`)
+    return 'needsLogin'
   }
 
   const refreshOne = async (p: string, grantKv: IKeyValue, profile: Profile): Promise<Outcome> => {
@@ -230,11 +240,11 @@ export async function startRefresher(
     }
     const grant = readSealed(L.grant(p), grantKv.value.toString(), grantKey, grantSchema)
     const config = clientConfig(profile)
-    config[oidc.customFetch] = deferredAbortFetch(
+    config[oidc.customFetch] = answerKeepingFetch(
       config[oidc.customFetch] ?? ((u, o) => fetch(u, o)),
       opts.httpTimeoutMs,
     )
-    // The deferred abort is the timeout; openid-client's own (a plain timer behind the signal it passes,
+    // answerKeepingFetch is the timeout; openid-client's own (a plain timer behind the signal it passes,
     // which the wrapper replaces) would discard an answer that arrived during a pause.
     config.timeout = 86_400
     let tokens: oidc.TokenEndpointResponse
@@ -245,13 +255,17 @@ export async function startRefresher(
         profile.refreshScope ? { scope: profile.refreshScope } : undefined,
       )
     } catch (err) {
-      const e = err as { error?: unknown; message?: string }
-      if (e.error === 'invalid_grant') return invalidGrant(p, base, lockRev, grant)
+      if ((err as { error?: unknown }).error === 'invalid_grant') return invalidGrant(p, base, lockRev, grant)
       // Unknown whether the server took the refresh token: the in-flight record stays, so whoever tries
       // next (this refresher too) waits the grace period first.
-      opts.log(
-        `profile ${p}: the refresh failed (${String(e.error ?? e.message).slice(0, 120)}); will retry after the grace period`,
-      )
+      const secrets = [new Secret(grant.refresh_token)]
+      const failure = describeFailure(err, secrets)
+      const why = failure
+        ? [failure.status && `HTTP ${failure.status}`, failure.error, failure.description]
+            .filter(Boolean)
+            .join(': ')
+        : `unexpected: ${errorChain(err, secrets)}`
+      opts.log(`profile ${p}: the refresh failed (${why}); will retry after the grace period`)
       await release(p, lockRev, false)
       return 'failed'
     }
@@ -302,26 +316,37 @@ export async function startRefresher(
     ]
     // Usually the lock is still ours and goes in the same transaction. Otherwise (the lease expired
     // meanwhile) the fence alone decides: a base still current means ours is the only live token.
-    const withLock = await persist(`profile ${p}: write-back`, () =>
-      client
-        .if(L.grant(p), 'Mod', '==', base)
-        .and(L.lock(p), 'Create', '==', lockRev)
-        .then(...writes(), client.delete().key(L.lock(p)))
-        .commit(),
-    )
-    const written = withLock.succeeded
-      ? withLock
-      : await persist(`profile ${p}: write-back`, () =>
-          client
-            .if(L.grant(p), 'Mod', '==', base)
-            .then(...writes())
-            .commit(),
-        )
-    if (!withLock.succeeded) await release(p, lockRev, false)
-    if (!written.succeeded) {
+    // What stored this answer, 'found' when a retry finds it stored already, or 'fenced'.
+    const writeBack = async () => {
+      const withLock = await persist(`profile ${p}: write-back`, () =>
+        client
+          .if(L.grant(p), 'Mod', '==', base)
+          .and(L.lock(p), 'Create', '==', lockRev)
+          .then(...writes(), client.delete().key(L.lock(p)))
+          .commit(),
+      )
+      if (withLock.succeeded) return withLock
+      const plain = await persist(`profile ${p}: write-back`, () =>
+        client
+          .if(L.grant(p), 'Mod', '==', base)
+          .then(...writes())
+          .commit(),
+      )
+      await release(p, lockRev, false)
+      if (plain.succeeded) return plain
       // A retry after a write etcd committed but did not confirm (a leader change) finds its own write.
-      const now = (await client.get(L.grant(p)).exec()).kvs[0]
-      if (now?.value.toString() === sealedGrant) return 'refreshed'
+      const now = await persist(`profile ${p}: write-back check`, () => client.get(L.grant(p)).exec())
+      return now.kvs[0]?.value.toString() === sealedGrant ? 'found' : 'fenced'
+    }
+    let written: Awaited<ReturnType<typeof writeBack>>
+    try {
+      written = await writeBack()
+    } catch (err) {
+      await release(p, lockRev, false)
+      return unsaved(p, base, grant.gen, err)
+    }
+    if (written === 'found') return 'refreshed'
+    if (written === 'fenced') {
       // A peer advanced the grant from the same base: its token won, ours is dropped unused.
       opts.log(`profile ${p}: the grant moved while this refresh ran; its answer was discarded (fenced)`)
       return 'fenced'
@@ -355,7 +380,9 @@ export async function startRefresher(
     lockRev: string,
     grant: GrantRecord,
   ): Promise<Outcome> => {
-    const current = await client.get(L.grant(p)).exec()
+    const current = await persist(`profile ${p}: re-read after invalid_grant`, () =>
+      client.get(L.grant(p)).exec(),
+    )
     const kv = current.kvs[0]
     if (kv && kv.mod_revision !== base) {
       await release(p, lockRev, false)
@@ -445,7 +472,7 @@ export async function startRefresher(
         } catch (err) {
           counts.failed += 1
           total.failed += 1
-          opts.log(`profile ${p}: ${(err as Error).message.split('\n')[0]}`)
+          opts.log(`profile ${p}: ${errorChain(err)}`)
         } finally {
           running.delete(p)
         }
@@ -460,7 +487,7 @@ export async function startRefresher(
     async run(signal) {
       while (!signal.aborted) {
         const started = mono()
-        await scan().catch((err: Error) => opts.log(`scan failed: ${err.message.split('\n')[0]}`))
+        await scan().catch((err: unknown) => opts.log(`scan failed: ${errorChain(err)}`))
         await sleep(Math.max(0, opts.scanMs - (mono() - started)), signal)
       }
       return total
