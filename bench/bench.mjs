@@ -6,7 +6,8 @@
 // - 64 concurrent `authkeep token` on an expired token against the real local authorization server
 //   (bench/stampede.ts): refreshes seen, failures, wall time against one `authkeep refresh --force`
 //   and against the same 64 processes on a fresh token;
-// - the keep-alive daemon's idle memory and wake-ups with 50 profiles (bench/keepalive.mjs).
+// - the keep-alive daemon's idle memory and wake-ups with 50 profiles (bench/keepalive.mjs);
+// - the fleet (issue 10): a refresh cycle of 1000 profiles on etcd, takeover, a host's `token` (bench/fleet.mjs).
 // BENCH_RUNS sets the start-up rounds (default 30); BENCH_QUICK=1 shortens everything (10 rounds,
 // 2 stampede rounds, a short keep-alive window).
 import { spawnSync } from 'node:child_process'
@@ -163,6 +164,7 @@ const stampede = child(['--import', 'tsx', join(HERE, 'stampede.ts')], {
   BENCH_STAMPEDE_ROUNDS: String(STAMPEDE_ROUNDS),
 })
 const keepalive = child([join(HERE, 'keepalive.mjs'), '--json'], {})
+const fleet = child(['--import', 'tsx', join(HERE, 'fleet.mjs')], { BENCH_RUNS: String(RUNS) })
 
 const rows = [
   ['`authkeep token` (fresh cached token) vs `node -e 0`', ms(s.token), ms(s.node), ratio(s.token, s.node)],
@@ -214,6 +216,36 @@ const rows = [
     '',
   ],
   ['keep-alive timer cycles per hour, idle window (its log)', String(keepalive.timerCyclesPerHour), '', ''],
+  [
+    `fleet: refreshes per profile in one cycle, ${fleet.profiles} profiles, ${fleet.refreshers} refreshers, 3-member etcd (expect 1)`,
+    `${fleet.exact} of ${fleet.profiles} exactly 1 (max ${fleet.maxPerProfile})`,
+    '',
+    '',
+  ],
+  [
+    `fleet: profiles/s, first to last refresh, vs the token endpoint driven directly (${fleet.refreshers}×${fleet.concurrency} in flight)`,
+    `${fleet.steadyPerSecond.toFixed(0)}/s`,
+    `${fleet.directPerSecond.toFixed(0)}/s`,
+    ratio(fleet.steadyPerSecond, fleet.directPerSecond),
+  ],
+  [
+    "fleet: whole cycle from the refreshers' start",
+    ms(fleet.cycleMs),
+    '',
+    `${fleet.profilesPerSecond.toFixed(0)}/s`,
+  ],
+  [
+    `fleet: takeover after a refresher is killed (lease ${fleet.lease} s + grace ${fleet.grace} s + scan)`,
+    ms(fleet.takeoverMs),
+    '',
+    '',
+  ],
+  [
+    'fleet host `token` (fresh cached token) vs local `token`',
+    ms(fleet.hostTokenMs),
+    ms(fleet.localTokenMs),
+    ratio(fleet.hostTokenMs, fleet.localTokenMs),
+  ],
   [
     'keep-alive timer wake-ups per hour, next 8 h (its state file)',
     keepalive.scheduledPerHour.toFixed(2),

@@ -35,8 +35,9 @@ const common = {
   target: 'node20',
   sourcemap: false,
   legalComments: 'none',
-  // Loaded from node_modules only when needed: the keyring's native module, and undici when a proxy is set.
-  external: ['@napi-rs/keyring', 'undici'],
+  // Loaded from node_modules only when needed: the keyring's native module, undici when a proxy is set,
+  // and etcd3 for the fleet (it reads its .proto files beside its own code at load time).
+  external: ['@napi-rs/keyring', 'undici', 'etcd3', 'cockatiel'],
   define: { AUTHKEEP_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
   format: 'cjs',

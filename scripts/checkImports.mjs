@@ -6,13 +6,14 @@
  * naming the offending import.
  *
  * The floors (lower numbers are nearer the ground; a module may import its own floor or any below it):
- *   0  files/, ports/ and the loose modules (errors, secret, printable, validation): file primitives
+ *   0  files/, ports/ and the loose modules (errors, errorChain, secret, printable, validation): file primitives
  *      (atomic write, private directories, file-system errors), the process's edges as small
  *      interfaces, the one error table, the masked secret type.
  *   1  lock/: proper-lockfile's mkdir locks and the wait for a record to change.
  *   2  profiles/: the profile model, built-ins, paths and the config file.
- *   3  stores/, oauth/, ui/: one store per credential kind behind one interface (chosen by
- *      stores/index.ts), the flows and provider quirks over openid-client, terminal ornaments.
+ *   3  stores/, fleet/, oauth/, ui/: one store per credential kind behind one interface (chosen by
+ *      stores/index.ts; a fleet host's store and the fleet's etcd protocol in fleet/), the flows and
+ *      provider quirks over openid-client, terminal ornaments.
  *   4  agent/, handoff/, install/, keepalive/, doctor/, deps.ts: the cross-machine parts and the checks; they
  *      get functions (seams), not the use cases.
  *   5  usecases/: plain functions of (deps, input).
@@ -33,10 +34,13 @@ const FLOORS = {
   'errors.ts': 0,
   'secret.ts': 0,
   'printable.ts': 0,
+  'errorChain.ts': 0,
   'validation.ts': 0,
   lock: 1,
   profiles: 2,
   stores: 3,
+  // The fleet (issue 10): a store kind (stores/index.ts picks its host store) plus its etcd protocol.
+  fleet: 3,
   oauth: 3,
   ui: 3,
   agent: 4,

@@ -22,13 +22,24 @@ command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 command -v qemu-aarch64-static >/dev/null 2>&1 || missing="$missing qemu-user-static"
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing="$missing libc6-arm64-cross"
 [ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || missing="$missing libstdc++6-arm64-cross"
+# Fleet tests: Debian's etcd as a 3-member cluster on loopback ports, run unprivileged by the tests.
+[ -x /usr/bin/etcd ] || missing="$missing etcd-server"
+command -v etcdctl >/dev/null 2>&1 || missing="$missing etcd-client"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing$missing" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Packages such as etcd-server start a system service on install; the tests run their own, so none is
+  # started (Debian's policy-rc.d protocol), unless this machine already has a policy of its own.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+  fi
   # shellcheck disable=SC2086
-  apt-get install -y -qq $missing >/dev/null
+  apt-get install -y -qq $missing >/dev/null || { [ -n "$policy" ] && rm -f "$policy"; exit 1; }
+  [ -n "$policy" ] && rm -f "$policy"
   exit 0
 fi
 echo "system-deps: the tests need$missing; run: sudo apt-get install -y$missing" >&2

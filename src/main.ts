@@ -58,7 +58,7 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
   const lockSeconds = Number(env.AUTHKEEP_LOCK_TIMEOUT)
   const httpSeconds = Number(env.AUTHKEEP_HTTP_TIMEOUT)
   if (Number.isFinite(httpSeconds) && httpSeconds > 0) setHttpTimeoutSeconds(httpSeconds)
-  return {
+  const deps: Deps = {
     io,
     clock: systemClock,
     env: readEnvironment(env, io.stdinIsTTY && io.stderrIsTTY),
@@ -86,6 +86,7 @@ function buildDeps(io: Io, interrupts: Interrupts, rerun: string): Deps {
     lockTimeoutMs: Number.isFinite(lockSeconds) && lockSeconds > 0 ? lockSeconds * 1000 : 30_000,
     interrupts,
   }
+  return deps
 }
 
 /**

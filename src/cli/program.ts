@@ -6,6 +6,7 @@ import { claudeCommand } from './claude/command.js'
 import type { Dispatch } from './dispatch.js'
 import { doctorCommand } from './doctor/command.js'
 import { execCommand } from './exec/command.js'
+import { fleetCommand } from './fleet/command.js'
 import { installCommand } from './install/command.js'
 import { keepaliveCommand } from './keepalive/command.js'
 import { keyCommand } from './key/command.js'
@@ -28,7 +29,7 @@ Exit codes:
   3    a config file or stored record is invalid, or unsafe (names the file and field)
   4    login required: no login, or the server no longer accepts it
   5    another process held the credential lock too long
-  6    the authorization server (or a forwarded token agent) could not be reached or failed for now
+  6    the authorization server (a forwarded token agent, the fleet's etcd) could not be reached or failed for now
   7    doctor: warnings found (the login works for now)
   8    doctor: errors found (the login is broken or about to be)
   127  exec: the command was not found (otherwise exec exits with the command's own code)
@@ -61,6 +62,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     installCommand(dispatch),
     accountCommand(dispatch),
     switchCommand(dispatch),
+    fleetCommand(dispatch),
   ]) {
     program.addCommand(sub)
   }

@@ -2,6 +2,7 @@ import { isFresh } from '../oauth/tokenResponse.js'
 import { loadConfig, pickProfile } from '../profiles/configFile.js'
 import { resolvePaths } from '../profiles/paths.js'
 import type { Profile } from '../profiles/profile.js'
+import { createCredentialStore } from '../stores/credentialStore.js'
 import { storeFor } from '../stores/index.js'
 import type { CredentialStore } from '../stores/store.js'
 import { usable } from '../stores/usable.js'
@@ -77,15 +78,12 @@ export async function freshToken(
     const home = homeDir(env)
     const paths = resolvePaths(env, home)
     const profile = pickProfile(await loadConfig(paths), args.profile, env, 'token')
-    // Reads only, so the host fingerprint is never asked for.
-    const store = storeFor(profile, {
-      paths,
-      env,
-      home,
-      host: () => '',
-      keyring: keyringOnFullPath,
-      uid: process.getuid?.(),
-    })
+    // Reads only, so the host fingerprint is never asked for; a fleet profile's token is cached in
+    // authkeep's own record, whatever its kind, and only that is read here (the full command asks etcd).
+    const context = { paths, env, home, host: () => '', keyring: keyringOnFullPath, uid: process.getuid?.() }
+    const store = profile.fleet
+      ? createCredentialStore(paths, keyringOnFullPath, profile.name, context.uid)
+      : storeFor(profile, context)
     const credential = usable(profile, await store.read())
     if (isFresh(credential, new Date(), profile.refreshMarginSeconds)) return credential.accessToken?.reveal()
     return await peersToken(store, profile)

@@ -32,11 +32,17 @@ function unitEnv(name: string, value: string): string {
   return `Environment="${name}=${escaped}"`
 }
 
-export function renderUnit(cmd: ServiceCommand): string {
+const KEEPALIVE_LABELS = {
+  comment: '# Written by `authkeep keepalive install`; `authkeep keepalive uninstall` removes it.',
+  description: 'authkeep keep-alive: refreshes OAuth logins before they expire',
+}
+
+/** `labels` names another daemon run the same way (the fleet's refresher). */
+export function renderUnit(cmd: ServiceCommand, labels = KEEPALIVE_LABELS): string {
   return [
-    '# Written by `authkeep keepalive install`; `authkeep keepalive uninstall` removes it.',
+    labels.comment,
     '[Unit]',
-    'Description=authkeep keep-alive: refreshes OAuth logins before they expire',
+    `Description=${labels.description}`,
     // A daemon that keeps failing at start (a broken config) stops being restarted after 5 tries.
     'StartLimitIntervalSec=600',
     'StartLimitBurst=5',

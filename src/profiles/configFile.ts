@@ -27,10 +27,29 @@ export async function loadConfig(paths: Paths): Promise<Config> {
   const json = text === undefined ? { version: 1, profiles: {} } : parseJson(paths.configFile, text, fix)
   const merged = validate(paths.configFile, withBuiltins(json), configSchema, fix)
   const profiles = new Map(Object.entries(merged.profiles).map(([name, p]) => [name, toProfile(name, p)]))
+  for (const name of fleetProfileNames(json)) profiles.set(name, fleetProfile(name, profiles.get(name)))
   // What is saved back is the file as written, without the built-in defaults merged in.
   // A file without "profiles" (`{"version":1}`) is valid: it configures none.
   const raw = { ...merged, profiles: (json as { profiles?: ConfigRecord['profiles'] }).profiles ?? {} }
   return { file: paths.configFile, raw, profiles }
+}
+
+/** The profiles a fleet serves this host (`fleet init --profile`); the fleet section is checked by src/fleet. */
+function fleetProfileNames(json: unknown): string[] {
+  const names = (json as { fleet?: { profiles?: unknown } } | null)?.fleet?.profiles
+  return Array.isArray(names)
+    ? names.filter((n): n is string => typeof n === 'string' && PROFILE_NAME.test(n))
+    : []
+}
+
+/**
+ * A host's fleet profile. It never talks to the authorization server, so it needs no endpoints of its
+ * own; one named like a built-in (claude-code, codex, …) keeps its kind (exec hands the tool its variable).
+ */
+function fleetProfile(name: string, builtin: Profile | undefined): Profile {
+  const base =
+    builtin ?? toProfile(name, { token_endpoint: 'https://fleet.invalid/token', client_id: 'authkeep-fleet' })
+  return { ...base, fleet: true }
 }
 
 /** The built-in profiles: each one a client whose own credential file authkeep keeps. */
@@ -68,9 +87,12 @@ export async function deleteProfile(config: Config, name: string): Promise<void>
   await saveConfig(config, { ...config.raw, profiles: rest })
 }
 
-/** Profiles the user added to the config file (the built-in claude-code counts once overridden there). */
+/**
+ * Profiles the user added to the config file (a built-in counts once overridden there), and the ones a
+ * fleet serves this host.
+ */
 export function configuredProfiles(config: Config): Profile[] {
-  return [...config.profiles.values()].filter((p) => p.name in config.raw.profiles)
+  return [...config.profiles.values()].filter((p) => p.name in config.raw.profiles || p.fleet)
 }
 
 /**

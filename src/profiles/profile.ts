@@ -48,6 +48,8 @@ export interface Profile {
   codexHome: string | undefined
   /** The exact redirect URI a loopback login listens for (Codex's http://localhost:1455/auth/callback). */
   loopbackRedirectUri: string | undefined
+  /** A fleet host's profile (`fleet init --profile`): its access token comes from the fleet (src/fleet). */
+  fleet?: true
 }
 
 export type ProfileKind = 'oauth' | 'claude-code' | 'codex' | 'gemini' | 'copilot'

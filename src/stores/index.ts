@@ -1,3 +1,4 @@
+import { createFleetHostStore } from '../fleet/hostStore.js'
 import { githubLogin } from '../oauth/githubLogin.js'
 import { copilotHost } from '../profiles/copilot.js'
 import { credentialLock, type Paths } from '../profiles/paths.js'
@@ -67,5 +68,7 @@ function clientFile(profile: Profile, { paths, host, onWritten }: StoreContext):
 
 /** The store that holds this profile's credential: authkeep's record, or a client's own file. */
 export function storeFor(profile: Profile, ctx: StoreContext): CredentialStore {
+  // A fleet host's profile, of any kind: its token comes from the fleet (src/fleet).
+  if (profile.fleet) return createFleetHostStore(profile, ctx)
   return KINDS[profile.kind](profile, ctx)
 }

@@ -20,6 +20,18 @@ export async function getToken(
     const { tokenFromAgent } = await import('./agentClient.js')
     return tokenFromAgent(deps, profile, agentSocket, opts.force === true)
   }
+  // A fleet host: the fleet's refreshers renew the token; this machine only reads it (src/fleet).
+  if (profile.fleet) {
+    const { fleetToken } = await import('../fleet/hostToken.js')
+    const reading = {
+      paths: deps.paths,
+      uid: deps.uid,
+      host: () => deps.host,
+      now: () => deps.clock.now(),
+      warn: (line: string) => deps.io.err(line),
+    }
+    return fleetToken(reading, profile, opts.force === true)
+  }
   const seen = usable(profile, await deps.credentialsOf(profile).read())
   if (!opts.force && isFresh(seen, deps.clock.now(), profile.refreshMarginSeconds)) {
     return { credential: seen, source: 'cached' }

@@ -25,6 +25,9 @@ export interface AuthServerOptions {
   scopes?: string[]
   // What an independently written server may do differently from the defaults above (issue 13).
   interop?: InteropOptions
+  // oidc-provider's in-memory store keeps the 1000 most recent entries; runs with hundreds of grants
+  // need more, or their refresh tokens are evicted ("refresh token not found").
+  storeSize?: number
 }
 
 export interface InteropOptions {
@@ -69,6 +72,13 @@ export interface AuthServer {
   injectFault(rule: FaultRule | null): void
   userinfo(accessToken: string): Promise<{ status: number; sub?: string }>
   revokeGrantOf(refreshToken: string): Promise<void>
+  /**
+   * Logins made directly in the server, as a device login would leave them (for runs with hundreds of
+   * grants): one refresh token per grant, each for its own account `fleet-<i>`.
+   */
+  mintGrants(n: number, scope?: string): Promise<Array<{ refreshToken: string; grantId: string }>>
+  /** Successful refreshes per grant id, and refused ones (a reused or unknown refresh token). */
+  refreshesByGrant: Map<string, number>
   resetCounts(): void
   close(): Promise<void>
 }
@@ -261,6 +271,16 @@ function interopRefuses(i: InteropOptions, req: IncomingMessage, url: URL, res: 
   return false
 }
 
+/** oidc-provider's own memory adapter over a store of `size` entries instead of its default 1000. */
+async function largeMemoryAdapter(size: number): Promise<(model: string) => unknown> {
+  const [{ default: MemoryAdapter }, { default: LRU }] = await Promise.all([
+    import('oidc-provider/lib/adapters/memory_adapter.js'),
+    import('oidc-provider/lib/helpers/lru.js'),
+  ])
+  const store = new LRU({ maxSize: size })
+  return (model) => new MemoryAdapter(model, store, 0)
+}
+
 export async function startAuthServer(opts: AuthServerOptions = {}): Promise<AuthServer> {
   const { default: ProviderClass } = await loadProvider()
   const clientId = opts.clientId ?? 'authkeep-test'
@@ -276,7 +296,10 @@ export async function startAuthServer(opts: AuthServerOptions = {}): Promise<Aut
   server.keepAliveTimeout = 1000
   const port = await listen(server)
   const issuer = `http://127.0.0.1:${port}`
-  const provider = new ProviderClass(issuer, configuration(opts, clientId, deviceFlow))
+  const provider = new ProviderClass(issuer, {
+    ...configuration(opts, clientId, deviceFlow),
+    ...(opts.storeSize ? { adapter: await largeMemoryAdapter(opts.storeSize) } : {}),
+  })
   const callback = provider.callback()
 
   const bed: AuthServer = {
@@ -306,9 +329,31 @@ export async function startAuthServer(opts: AuthServerOptions = {}): Promise<Aut
       return { status: res.status, sub: (JSON.parse(text) as { sub?: string }).sub }
     },
     revokeGrantOf: (refreshToken) => revokeWholeGrant(provider, refreshToken),
+    refreshesByGrant: new Map(),
+    async mintGrants(n, scope = 'openid offline_access') {
+      const client = await provider.Client.find(clientId)
+      const out: Array<{ refreshToken: string; grantId: string }> = []
+      for (let i = 0; i < n; i++) {
+        const accountId = `fleet-${i}`
+        const grant = new provider.Grant({ accountId, clientId })
+        grant.addOIDCScope(scope)
+        const grantId = await grant.save()
+        const token = new provider.RefreshToken({
+          accountId,
+          client,
+          grantId,
+          scope,
+          gty: 'device_code',
+          authTime: Math.floor(Date.now() / 1000),
+        })
+        out.push({ refreshToken: await token.save(), grantId })
+      }
+      return out
+    },
     // In place, so references a test took earlier stay live.
     resetCounts() {
       Object.assign(bed.counts, zeroCounts())
+      bed.refreshesByGrant.clear()
       for (const k of Object.keys(bed.failures)) delete bed.failures[k]
       bed.failureDetails.length = 0
     },
@@ -326,6 +371,8 @@ export async function startAuthServer(opts: AuthServerOptions = {}): Promise<Aut
     const kind = type === DEVICE_GRANT ? 'device_code' : type
     if (kind === 'authorization_code' || kind === 'refresh_token' || kind === 'device_code')
       bed.counts[kind] += 1
+    const grantId = kind === 'refresh_token' ? ctx.oidc?.entities?.RefreshToken?.grantId : undefined
+    if (grantId) bed.refreshesByGrant.set(grantId, (bed.refreshesByGrant.get(grantId) ?? 0) + 1)
   })
   provider.on('grant.error', (_ctx, err) => {
     const code = err.error ?? 'server_error'

@@ -10,7 +10,7 @@ declare module 'oidc-provider' {
   }
 
   export interface OidcContext {
-    oidc?: { params?: Record<string, unknown> }
+    oidc?: { params?: Record<string, unknown>; entities?: { RefreshToken?: { grantId?: string } } }
   }
 
   interface GrantMember {
@@ -19,6 +19,15 @@ declare module 'oidc-provider' {
 
   interface TokenModel extends GrantMember {
     find(value: string, opts?: { ignoreExpiration?: boolean }): Promise<{ grantId?: string } | undefined>
+    new (fields: Record<string, unknown>): { save(): Promise<string> }
+  }
+
+  interface GrantModel {
+    adapter: { destroy(id: string): Promise<void> }
+    new (fields: {
+      accountId: string
+      clientId: string
+    }): { addOIDCScope(scope: string): void; save(): Promise<string> }
   }
 
   export default class Provider {
@@ -31,6 +40,19 @@ declare module 'oidc-provider' {
     readonly AuthorizationCode: GrantMember
     readonly DeviceCode: GrantMember
     readonly RefreshToken: TokenModel
-    readonly Grant: { adapter: { destroy(id: string): Promise<void> } }
+    readonly Grant: GrantModel
+    readonly Client: { find(id: string): Promise<unknown> }
+  }
+}
+
+declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
+  export default class MemoryAdapter {
+    constructor(model: string, store: unknown, clockTolerance?: number)
+  }
+}
+
+declare module 'oidc-provider/lib/helpers/lru.js' {
+  export default class LRU {
+    constructor(opts: { maxSize: number })
   }
 }

@@ -761,6 +761,31 @@ const cases: Case[] = [
     fix: /^chmod 600 \/\S+\/state\/credentials\/work\.json$/,
   },
   ...codexCases(),
+  {
+    name: 'a fleet host whose etcd cannot be reached (issue 10)',
+    args: ['--profile', 'work'],
+    setup: async (bed) => {
+      const { generateKeyPairSync } = await import('node:crypto')
+      const fleet = {
+        endpoints: ['http://127.0.0.1:9'],
+        prefix: '/authkeep/v1/',
+        name: 'vps1',
+        profiles: ['work'],
+      }
+      await mkdir(join(bed.authkeepHome, 'state', 'fleet'), { recursive: true, mode: 0o700 })
+      await writeFile(
+        join(bed.authkeepHome, 'config.json'),
+        JSON.stringify({ version: 1, profiles: {}, fleet }),
+      )
+      const key = generateKeyPairSync('x25519').privateKey.export({ format: 'pem', type: 'pkcs8' })
+      await writeFile(join(bed.authkeepHome, 'state', 'fleet', 'machine.key'), key, { mode: 0o600 })
+      return undefined
+    },
+    id: 'fleet.login',
+    severity: 'warning',
+    fix: /^authkeep fleet status$/,
+    found: /^etcd at http:\/\/127\.0\.0\.1:9 could not be reached/,
+  },
 ]
 
 /** The codex profile's own checks, on a Codex auth.json in the bed's $CODEX_HOME. */

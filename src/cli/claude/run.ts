@@ -13,8 +13,8 @@ export const claudeRun: Run<ClaudeAction> = async (deps, a) => {
   const profile = pickProfileOrAgent(config, a.profile, deps.processEnv, `claude ${a.action}`)
   if (a.action === 'helper') {
     // Printing the secret is this command's job: Claude Code reads it from stdout. The account bound to
-    // this directory first; then a stored key; else, on a machine with a forwarded token agent, a fresh
-    // access token from it.
+    // this directory first; then a stored key; else, on a machine with a forwarded token agent or on a
+    // fleet host, a fresh access token from it.
     const here = await accountHere(deps, profile)
     if (here?.why === 'bound') {
       const { credential } = await getToken(deps, here.holder)
@@ -26,7 +26,7 @@ export const claudeRun: Run<ClaudeAction> = async (deps, a) => {
       deps.io.out(`${key.value}\n`)
       return ExitCode.ok
     }
-    if (!deps.processEnv.AUTHKEEP_AGENT_SOCK) {
+    if (!deps.processEnv.AUTHKEEP_AGENT_SOCK && !profile.fleet) {
       throw new LoginRequiredError(profile.name, `no key is stored for profile "${profile.name}"`)
     }
     const { credential } = await getToken(deps, profile)

@@ -5,6 +5,8 @@ export const credentialsMissing: Check = {
   id: 'credentials.missing',
   title: 'the credential file exists',
   async run(ctx) {
+    // A fleet host's record is only a cache of the fleet's token: fleet.login says whether it can be had.
+    if (ctx.profile.fleet) return []
     const exists = await lstat(ctx.credentialFile).then(
       () => true,
       () => false,

@@ -23,6 +23,7 @@ import { envCloudProvider } from './envCloudProvider.js'
 import { envConfigDirSplit } from './envConfigDirSplit.js'
 import { envAnthropicApiKey, envAnthropicAuthToken, envClaudeCodeOauthToken } from './envOverrides.js'
 import { envProxy } from './envProxy.js'
+import { fleetLogin } from './fleetLogin.js'
 import { GEMINI_CHECKS } from './geminiAuth.js'
 import { homeOwner } from './homeOwner.js'
 import { hostMismatch } from './hostMismatch.js'
@@ -43,6 +44,8 @@ import { sshHeadless } from './sshHeadless.js'
  * file itself first, then what Claude Code uses instead of it, then the machine, then the network.
  */
 export const CHECKS: Check[] = [
+  // A fleet host's token comes from the fleet (and then sits in the record file below).
+  fleetLogin,
   // The credential file.
   credentialsMissing,
   credentialsUnparseable,

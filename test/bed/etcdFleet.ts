@@ -1,0 +1,77 @@
+// Machines of a fleet for the end-to-end tests: each one a sandbox (its own HOME and AUTHKEEP_HOME)
+// joined to the test etcd cluster with its own client certificate (CN = its name, its etcd user).
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type Cli, type Result, runCli, type Sandbox, sandbox, spawnCli } from '../e2e/harness.js'
+import type { EtcdCluster } from './etcdCluster.js'
+
+/** Every regular file below `dir`, for "no refresh token in any file" checks. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) out.push(...(await filesUnder(p)))
+    else if (e.isFile()) out.push(p)
+  }
+  return out
+}
+
+export interface FleetMachine {
+  name: string
+  sb: Sandbox
+  env: Record<string, string>
+  publicKey: string
+  run(args: string[]): Promise<Result>
+  spawn(args: string[], timeoutMs?: number): Cli
+}
+
+/** An etcd user with the root role: the administrator that creates the fleet and enrols machines. */
+export async function addEtcdAdmin(cluster: EtcdCluster, name: string): Promise<void> {
+  const root = await cluster.client()
+  await root.user(name).create(`unused-${Math.random()}`)
+  await root.user(name).addRole('root')
+}
+
+export async function fleetMachine(
+  cluster: EtcdCluster,
+  name: string,
+  opts: { profiles?: string[]; create?: boolean; prefix?: string } = {},
+): Promise<FleetMachine> {
+  const sb = await sandbox()
+  const cert = await cluster.cert(name)
+  const args = [
+    ...['fleet', 'init', '--endpoints', cluster.endpoints.join(','), '--name', name],
+    ...['--ca', cert.caFile, '--cert', cert.certFile, '--key', cert.keyFile],
+    ...(opts.prefix ? ['--prefix', opts.prefix] : []),
+    ...(opts.profiles ?? []).flatMap((p) => ['--profile', p]),
+    ...(opts.create ? ['--create'] : []),
+  ]
+  const r = await runCli(args, sb.env)
+  if (r.code !== 0) throw new Error(`fleet init of ${name} failed (${r.code}): ${r.stderr}`)
+  return {
+    name,
+    sb,
+    env: sb.env,
+    publicKey: r.stdout.trim(),
+    run: (a) => runCli(a, sb.env),
+    spawn: (a, timeoutMs) => {
+      const child = spawnCli(a, sb.env, timeoutMs)
+      child.stdin?.end()
+      return child
+    },
+  }
+}
+
+/** Enrols `machine` through the admin's CLI; throws with the CLI's stderr when it fails. */
+export async function enrol(
+  admin: FleetMachine,
+  machine: FleetMachine,
+  opts: { refresher?: boolean; profiles?: string[] } = {},
+): Promise<void> {
+  const r = await admin.run([
+    ...['fleet', 'host', 'add', machine.name, '--public-key', machine.publicKey],
+    ...(opts.refresher ? ['--refresher'] : []),
+    ...(opts.profiles ?? []).flatMap((p) => ['--profile', p]),
+  ])
+  if (r.code !== 0) throw new Error(`fleet host add ${machine.name} failed (${r.code}): ${r.stderr}`)
+}
