@@ -32,7 +32,7 @@ function read(name, encoding) {
 
 /**
  * Inside the executable, Node's `require` loads built-ins only. Packages kept out of the bundle come
- * from elsewhere: undici (used when a proxy is set) is an asset, and the keyring's native binding is
+ * from elsewhere: undici (used when a proxy is set) and the fleet's etcd client are assets, and the keyring's native binding is
  * looked up as Node would from the executable's folder (its node_modules, then each parent's); when
  * it is not there, the keyring reports itself unavailable and logins use the 0600 file, saying so.
  */
@@ -40,11 +40,16 @@ function exeRequire() {
   const { builtinModules, createRequire } = require('node:module')
   const beside = createRequire(process.execPath)
   let undici
+  let fleetClient
   return (id) => {
     if (id.startsWith('node:') || builtinModules.includes(id)) return require(id)
     if (id === 'undici') {
       undici ??= runScript('undici.js')
       return undici
+    }
+    if (id === 'etcd3' || id === 'cockatiel') {
+      fleetClient ??= runScript('fleet-client.js')
+      return fleetClient[id]
     }
     try {
       return beside(id)

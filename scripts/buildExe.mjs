@@ -1,7 +1,7 @@
 // Builds authkeep as one file for machines without Node: a Node single executable application (SEA).
 // The main script is bin/authkeep.cjs, the same launcher the npm install runs; the scripts it runs
-// (dist/cli.js, dist/fast-token.js), their V8 code caches and a bundle of undici are assets inside the
-// binary. Writes dist-exe/authkeep-linux-<arch> and authkeep-linux-<arch>.sha256 beside it, and a copy of
+// (dist/cli.js, dist/fast-token.js), their V8 code caches, a bundle of undici and one of the fleet's etcd
+// client are assets inside the binary. Writes dist-exe/authkeep-linux-<arch> and authkeep-linux-<arch>.sha256 beside it, and a copy of
 // the keyring's native binding in dist-exe/node_modules (the executable loads it from there when present).
 //
 //   node scripts/buildExe.mjs [--arch x64|arm64]...   (default: this machine's arch, and arm64 if possible)
@@ -22,7 +22,8 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import { inject } from 'postject'
 
@@ -74,6 +75,58 @@ async function undiciScript() {
   return resolve(file)
 }
 
+/**
+ * etcd3 with cockatiel (the fleet's etcd client) as one classic script, for `require('etcd3')` inside the
+ * binary. etcd3 reads its .proto files from disk as it loads; here they go into the script as JSON, so
+ * the executable needs nothing beside it to reach etcd.
+ */
+async function fleetClientScript() {
+  const here = createRequire(import.meta.url)
+  const etcd3 = dirname(here.resolve('etcd3/package.json'))
+  const protobuf = createRequire(here.resolve('@grpc/proto-loader'))('protobufjs')
+  // Parsed as etcd3 asks @grpc/proto-loader to: field names as written in the .proto files.
+  const root = new protobuf.Root().loadSync(join(etcd3, 'proto', 'rpc.proto'), { keepCase: true })
+  root.resolveAll()
+  const pool = join(etcd3, 'lib', 'connection-pool.js')
+  const protosInline = {
+    name: 'etcd3-protos-inline',
+    setup(b) {
+      b.onLoad({ filter: /connection-pool\.js$/ }, (args) => {
+        if (args.path !== pool) return undefined
+        const text = readFileSync(pool, 'utf8')
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: etcd3's source text, matched as it is
+        const call = '(0, proto_loader_1.loadSync)(`${__dirname}/../proto/rpc.proto`, '
+        if (!text.includes(call))
+          throw new Error(`${pool}: its .proto loading changed; update ${import.meta.filename}`)
+        const json = JSON.stringify(root.toJSON())
+        return { contents: text.replace(call, `(0, proto_loader_1.fromJSON)(${json}, `), loader: 'js' }
+      })
+    },
+  }
+  const result = await build({
+    stdin: {
+      contents: "module.exports = { etcd3: require('etcd3'), cockatiel: require('cockatiel') }",
+      resolveDir: resolve('.'),
+      loader: 'js',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [protosInline],
+    write: false,
+  })
+  const file = join(WORK, 'fleet-client.js')
+  writeFileSync(
+    file,
+    `(function (exports, require, module, __filename, __dirname) {${result.outputFiles[0].text}\n})\n`,
+  )
+  return resolve(file)
+}
+
 /** Node's binary for `arch`, of this Node's version; undefined (with the reason) when it cannot be had. */
 function nodeBinary(arch) {
   if (arch === process.arch) return { file: process.execPath }
@@ -106,7 +159,7 @@ function firstLine(err) {
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex')
 
-async function buildArch(arch, undici) {
+async function buildArch(arch, undici, fleetClient) {
   const node = nodeBinary(arch)
   if (!node.file) return `linux-${arch}: skipped, ${node.why}`
   const native = arch === process.arch
@@ -117,7 +170,7 @@ async function buildArch(arch, undici) {
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: native,
-    assets: { ...distAssets(native), 'undici.js': undici },
+    assets: { ...distAssets(native), 'undici.js': undici, 'fleet-client.js': fleetClient },
   }
   const configFile = join(WORK, `${arch}.sea-config.json`)
   writeFileSync(configFile, JSON.stringify(config, null, 2))
@@ -168,8 +221,8 @@ function copyKeyring() {
 
 mkdirSync(WORK, { recursive: true })
 try {
-  const undici = await undiciScript()
-  for (const arch of argArches()) console.error(`build:exe ${await buildArch(arch, undici)}`)
+  const [undici, fleetClient] = await Promise.all([undiciScript(), fleetClientScript()])
+  for (const arch of argArches()) console.error(`build:exe ${await buildArch(arch, undici, fleetClient)}`)
   copyKeyring()
 } finally {
   rmSync(WORK, { recursive: true, force: true })

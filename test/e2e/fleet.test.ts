@@ -2,14 +2,15 @@
 // that never hold a refresh token. Real etcd (3 members, TLS, users and roles), the oidc-provider test
 // bed, the built CLI on every machine.
 import assert from 'node:assert/strict'
-import { readFile, stat } from 'node:fs/promises'
+import { copyFile, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { type EtcdCluster, startEtcdCluster } from '../bed/etcdCluster.js'
 import { addEtcdAdmin, enrol, type FleetMachine, filesUnder, fleetMachine } from '../bed/etcdFleet.js'
+import { ensureExe } from '../bed/exe.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
-import { addProfile, assertNoSecrets, type Cli, deviceLogin, waitForStderr } from './harness.js'
+import { addProfile, assertNoSecrets, type Cli, deviceLogin, spawnCli, waitForStderr } from './harness.js'
 
 const REFRESHER_FLAGS = ['--lease-ttl', '6', '--grace', '4', '--scan-interval', '1', '--http-timeout', '2']
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -169,6 +170,21 @@ describe('fleet: one login, many hosts, no refresh token on a host', () => {
       'test -n "$AUTHKEEP_ACCESS_TOKEN" && echo injected',
     ])
     assert.equal(ex?.stdout.trim(), 'injected', ex?.stderr)
+  })
+
+  it('a host running the single executable, with no node_modules near it, gets its token from etcd', async () => {
+    const m = await fleetMachine(cluster, 'hostExe', { profiles: ['test'] })
+    hosts.push(m)
+    await enrol(admin, m, { profiles: ['test'] })
+    const exe = join(m.sb.dir, 'authkeep-linux')
+    await copyFile(ensureExe(), exe)
+    // A first call on this host: nothing cached, so the executable's own etcd client asks etcd.
+    const child = spawnCli(['token', '--profile', 'test'], m.env, 60_000, [exe])
+    child.stdin?.end()
+    const r = await child.output
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal((await server.userinfo(r.stdout.trim())).status, 200)
+    assert.doesNotMatch(await readFile(m.sb.recordFile('test'), 'utf8'), /refresh_token/)
   })
 
   it("etcd lets a host read only its own profiles' access tokens, and no refresh token", async () => {
