@@ -1,21 +1,7 @@
 // Machines of a fleet for the end-to-end tests: each one a sandbox (its own HOME and AUTHKEEP_HOME)
 // joined to the test etcd cluster with its own client certificate (CN = its name, its etcd user).
-import { readdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import { type Cli, type Result, runCli, type Sandbox, sandbox, spawnCli } from '../e2e/harness.js'
 import type { EtcdCluster } from './etcdCluster.js'
-
-/** Every regular file below `dir`, for "no refresh token in any file" checks. */
-export async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) out.push(...(await filesUnder(p)))
-    else if (e.isFile()) out.push(p)
-  }
-  return out
-}
-
 export interface FleetMachine {
   name: string
   sb: Sandbox

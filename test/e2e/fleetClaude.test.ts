@@ -17,7 +17,8 @@ import {
 } from '../bed/claude/claudeHarness.js'
 import { nsenterArgv, requireNetnsTools } from '../bed/claude/netns.js'
 import { type EtcdCluster, startEtcdCluster } from '../bed/etcdCluster.js'
-import { addEtcdAdmin, enrol, type FleetMachine, filesUnder, fleetMachine } from '../bed/etcdFleet.js'
+import { addEtcdAdmin, enrol, type FleetMachine, fleetMachine } from '../bed/etcdFleet.js'
+import { filesUnder } from '../bed/files.js'
 import {
   BIN,
   CLAUDE_TEST_SCOPES,
