@@ -56,10 +56,12 @@ function distAssets(withCaches) {
   return assets
 }
 
-/** undici as one classic script in the launcher's wrapper, for `require('undici')` inside the binary. */
-async function undiciScript() {
+/**
+ * A package bundled as one classic script in the launcher's wrapper, for `require()` of it inside the
+ * binary: written as WORK/`name`, whose path is returned.
+ */
+async function classicScript(name, options) {
   const result = await build({
-    entryPoints: ['undici'],
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -68,16 +70,19 @@ async function undiciScript() {
     legalComments: 'none',
     logLevel: 'warning',
     write: false,
+    ...options,
   })
-  const file = join(WORK, 'undici.js')
+  const file = join(WORK, name)
   const text = result.outputFiles[0].text
   writeFileSync(file, `(function (exports, require, module, __filename, __dirname) {${text}\n})\n`)
   return resolve(file)
 }
 
+/** undici, for `require('undici')` inside the binary (used when a proxy is set). */
+const undiciScript = () => classicScript('undici.js', { entryPoints: ['undici'] })
+
 /**
- * etcd3 with cockatiel (the fleet's etcd client) as one classic script, for `require('etcd3')` inside the
- * binary. etcd3 reads its .proto files from disk as it loads; here they go into the script as JSON, so
+ * etcd3 with cockatiel (the fleet's etcd client), for `require('etcd3')` inside the binary. etcd3 reads its .proto files from disk as it loads; here they go into the script as JSON, so
  * the executable needs nothing beside it to reach etcd.
  */
 async function fleetClientScript() {
@@ -103,28 +108,14 @@ async function fleetClientScript() {
       })
     },
   }
-  const result = await build({
+  return classicScript('fleet-client.js', {
     stdin: {
       contents: "module.exports = { etcd3: require('etcd3'), cockatiel: require('cockatiel') }",
       resolveDir: resolve('.'),
       loader: 'js',
     },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning',
     plugins: [protosInline],
-    write: false,
   })
-  const file = join(WORK, 'fleet-client.js')
-  writeFileSync(
-    file,
-    `(function (exports, require, module, __filename, __dirname) {${result.outputFiles[0].text}\n})\n`,
-  )
-  return resolve(file)
 }
 
 /** Node's binary for `arch`, of this Node's version; undefined (with the reason) when it cannot be had. */
