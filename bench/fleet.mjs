@@ -4,11 +4,13 @@
 // - cycle: PROFILES profiles, all due, 3 refreshers: wall time from their start until every one is
 //   refreshed, refreshes per profile (the protocol promises 1), profiles/s over that time and from the
 //   first refresh written to the last; and the same token endpoint driven directly (from this process)
-//   at the same concurrency (3 × 8 in flight) with as many other grants, refreshes/s;
+//   at the same concurrency (3 × 8 in flight) with as many other grants, refreshes/s; where the CPU of
+//   the cycle went, per profile: the refreshers, the etcd members, this process (the token endpoint);
 // - takeover: a refresher killed while HELD refreshes of it wait at the server: time until the others
 //   have resolved all of them (flagged needs-login: their refresh tokens were spent);
 // - host `token` from the fleet (fresh cached token) against a local `token`, medians of alternating runs.
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import * as oidc from 'openid-client'
 import { startAuthServer } from '../test/bed/authServer.ts'
@@ -35,6 +37,12 @@ const FLAGS = [
   '2',
 ]
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+/** CPU time of a live process in ms, from /proc (utime + stime, in clock ticks of 10 ms). */
+const cpuMs = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+const sum = (xs) => xs.reduce((a, b) => a + b, 0)
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
@@ -59,16 +67,31 @@ try {
   // The cycle.
   const { grantOf } = await seedProfiles(server, root, admin, PROFILES)
   server.resetCounts()
+  const etcdPids = cluster.members.map((m) => m.pid)
+  const etcdBefore = sum(etcdPids.map(cpuMs))
+  const selfBefore = process.cpuUsage()
   const started = performance.now()
   for (const m of machines.slice(0, REFRESHERS))
     children.push(m.spawn(['fleet', 'refresher', ...FLAGS, '--concurrency', String(CONCURRENCY)], 600_000))
   for (;;) {
+    // The server's own count first (in memory): reading 1000 statuses from etcd every 100 ms would take
+    // CPU from the token endpoint this process runs, and from etcd, and slow what is measured.
+    if (server.refreshesByGrant.size < PROFILES && performance.now() - started < 600_000) {
+      await sleep(100)
+      continue
+    }
     const gens = [...(await generations(root)).values()]
     if (gens.every((g) => g.gen >= 2)) break
     if (performance.now() - started > 600_000) throw new Error('the cycle did not finish in 10 minutes')
     await sleep(100)
   }
   const cycleMs = performance.now() - started
+  const self = process.cpuUsage(selfBefore)
+  const cpu = {
+    refreshers: sum(children.map((c) => cpuMs(c.pid))) / PROFILES,
+    etcd: (sum(etcdPids.map(cpuMs)) - etcdBefore) / PROFILES,
+    server: (self.user + self.system) / 1000 / PROFILES,
+  }
   // From the first refresh written to the last: the rate once the refreshers are up.
   const stamps = Object.values(await root.getAll().prefix('/authkeep/v1/status/').strings()).map((v) =>
     Date.parse(JSON.parse(v).refreshed_at),
@@ -191,6 +214,7 @@ try {
       profilesPerSecond: PROFILES / (cycleMs / 1000),
       steadyPerSecond: (PROFILES - 1) / (spanMs / 1000),
       directPerSecond: direct.length / (directMs / 1000),
+      cpuPerProfileMs: cpu,
       takeoverMs,
       lease: LEASE,
       grace: GRACE,
