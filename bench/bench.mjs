@@ -229,6 +229,12 @@ const rows = [
     ratio(fleet.steadyPerSecond, fleet.directPerSecond),
   ],
   [
+    `fleet: the same with the provider ${fleet.latency.ms} ms away (its answers delayed so; ${fleet.latency.exact} of ${fleet.profiles} exactly 1)`,
+    `${fleet.latency.steadyPerSecond.toFixed(0)}/s`,
+    `${fleet.latency.directPerSecond.toFixed(0)}/s`,
+    ratio(fleet.latency.steadyPerSecond, fleet.latency.directPerSecond),
+  ],
+  [
     'fleet: CPU per profile refreshed: 3 refreshers (start-up included) / 3 etcd members / token endpoint',
     `${fleet.cpuPerProfileMs.refreshers.toFixed(1)} / ${fleet.cpuPerProfileMs.etcd.toFixed(1)} / ${fleet.cpuPerProfileMs.server.toFixed(1)} ms`,
     '',

@@ -6,6 +6,7 @@
 //   first refresh written to the last; and the same token endpoint driven directly (from this process)
 //   at the same concurrency (3 × 8 in flight) with as many other grants, refreshes/s; where the CPU of
 //   the cycle went, per profile: the refreshers, the etcd members, this process (the token endpoint);
+//   once on loopback, once with LATENCY_MS added before the token endpoint answers (a provider far off);
 // - takeover: a refresher killed while HELD refreshes of it wait at the server: time until the others
 //   have resolved all of them (flagged needs-login: their refresh tokens were spent);
 // - host `token` from the fleet (fresh cached token) against a local `token`, medians of alternating runs.
@@ -24,6 +25,8 @@ const CONCURRENCY = 8
 const REFRESHERS = 3
 const RUNS = Number(process.env.BENCH_RUNS ?? 30)
 const HELD = 4
+/** A provider's answer time across the internet, for the second cycle. */
+const LATENCY_MS = 100
 const LEASE = 6
 const GRACE = 6
 const FLAGS = [
@@ -48,31 +51,34 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-const server = await startAuthServer({ ttl: { accessToken: 3600 }, storeSize: 200_000 })
-const cluster = await startEtcdCluster()
-const machines = []
-const children = []
-try {
-  await cluster.enableAuth()
-  await addEtcdAdmin(cluster, 'admin1')
-  const admin = await fleetMachine(cluster, 'admin1', { create: true })
-  machines.push(admin)
-  for (const name of ['r2', 'r3']) {
-    const m = await fleetMachine(cluster, name)
-    await enrol(admin, m, { refresher: true })
-    machines.push(m)
-  }
-  const root = await cluster.client()
+/** A fleet under `prefix` of its own: an administrator and two more refreshers. */
+async function fleetOf(prefix) {
+  const admin = await fleetMachine(cluster, 'admin1', { create: true, prefix })
+  const others = [
+    await fleetMachine(cluster, 'r2', { prefix }),
+    await fleetMachine(cluster, 'r3', { prefix }),
+  ]
+  machines.push(admin, ...others)
+  for (const m of others) await enrol(admin, m, { refresher: true })
+  return [admin, ...others]
+}
 
-  // The cycle.
-  const { grantOf } = await seedProfiles(server, root, admin, PROFILES)
+/**
+ * PROFILES due profiles, REFRESHERS refreshers started together: the cycle's time, how often each grant
+ * was refreshed, where the CPU went; then the same endpoint driven directly at the same concurrency.
+ */
+async function cycle(refreshers, prefix) {
+  const root = await cluster.client()
+  const { grantOf } = await seedProfiles(server, root, refreshers[0], PROFILES, { prefix })
   server.resetCounts()
   const etcdPids = cluster.members.map((m) => m.pid)
   const etcdBefore = sum(etcdPids.map(cpuMs))
   const selfBefore = process.cpuUsage()
   const started = performance.now()
-  for (const m of machines.slice(0, REFRESHERS))
-    children.push(m.spawn(['fleet', 'refresher', ...FLAGS, '--concurrency', String(CONCURRENCY)], 600_000))
+  const running = refreshers.map((m) =>
+    m.spawn(['fleet', 'refresher', ...FLAGS, '--concurrency', String(CONCURRENCY)], 600_000),
+  )
+  children.push(...running)
   for (;;) {
     // The server's own count first (in memory): reading 1000 statuses from etcd every 100 ms would take
     // CPU from the token endpoint this process runs, and from etcd, and slow what is measured.
@@ -80,7 +86,7 @@ try {
       await sleep(100)
       continue
     }
-    const gens = [...(await generations(root)).values()]
+    const gens = [...(await generations(root, prefix)).values()]
     if (gens.every((g) => g.gen >= 2)) break
     if (performance.now() - started > 600_000) throw new Error('the cycle did not finish in 10 minutes')
     await sleep(100)
@@ -88,21 +94,21 @@ try {
   const cycleMs = performance.now() - started
   const self = process.cpuUsage(selfBefore)
   const cpu = {
-    refreshers: sum(children.map((c) => cpuMs(c.pid))) / PROFILES,
+    refreshers: sum(running.map((c) => cpuMs(c.pid))) / PROFILES,
     etcd: (sum(etcdPids.map(cpuMs)) - etcdBefore) / PROFILES,
     server: (self.user + self.system) / 1000 / PROFILES,
   }
   // From the first refresh written to the last: the rate once the refreshers are up.
-  const stamps = Object.values(await root.getAll().prefix('/authkeep/v1/status/').strings()).map((v) =>
+  const stamps = Object.values(await root.getAll().prefix(`${prefix}status/`).strings()).map((v) =>
     Date.parse(JSON.parse(v).refreshed_at),
   )
   const spanMs = Math.max(...stamps) - Math.min(...stamps)
   const perProfile = [...grantOf.values()].map((g) => server.refreshesByGrant.get(g) ?? 0)
-  const exact = perProfile.filter((n) => n === 1).length
-  for (const c of children.splice(0)) {
+  for (const c of running) {
     c.kill('SIGTERM')
     await c.output
   }
+  children.splice(0)
 
   // The token endpoint alone, at the same number of refreshes in flight.
   const direct = await server.mintGrants(PROFILES)
@@ -122,16 +128,45 @@ try {
     }),
   )
   const directMs = performance.now() - t0
+  return {
+    cycleMs,
+    exact: perProfile.filter((n) => n === 1).length,
+    maxPerProfile: Math.max(...perProfile),
+    profilesPerSecond: PROFILES / (cycleMs / 1000),
+    steadyPerSecond: (PROFILES - 1) / (spanMs / 1000),
+    directPerSecond: direct.length / (directMs / 1000),
+    cpuPerProfileMs: cpu,
+  }
+}
+
+const server = await startAuthServer({ ttl: { accessToken: 3600 }, storeSize: 200_000 })
+const cluster = await startEtcdCluster()
+const machines = []
+const children = []
+try {
+  await cluster.enableAuth()
+  await addEtcdAdmin(cluster, 'admin1')
+  const admin = await fleetMachine(cluster, 'admin1', { create: true })
+  machines.push(admin)
+  for (const name of ['r2', 'r3']) {
+    const m = await fleetMachine(cluster, name)
+    await enrol(admin, m, { refresher: true })
+    machines.push(m)
+  }
+  const root = await cluster.client()
+
+  // The cycle, on loopback (the endpoint answers in about a millisecond of CPU), then again with a
+  // provider's latency (LATENCY_MS before the token endpoint answers, as across the internet) in a
+  // fleet of its own under another prefix: where the fleet's overhead should vanish next to the provider.
+  const loopback = await cycle(machines.slice(0, REFRESHERS), '/authkeep/v1/')
+  const far = await fleetOf('/bench-latency/')
+  server.injectFault({ fault: { kind: 'delay', ms: LATENCY_MS } })
+  const latency = await cycle(far, '/bench-latency/')
+  server.injectFault(null)
 
   // Takeover: a fleet of its own under another prefix, one refresher holding HELD spent grants.
   const prefix = '/bench-takeover/'
-  const tAdmin = await fleetMachine(cluster, 'admin1', { create: true, prefix })
-  const tOthers = [
-    await fleetMachine(cluster, 'r2', { prefix }),
-    await fleetMachine(cluster, 'r3', { prefix }),
-  ]
-  machines.push(tAdmin, ...tOthers)
-  for (const m of tOthers) await enrol(tAdmin, m, { refresher: true })
+  const [tAdmin, ...tOthers] = await fleetOf(prefix)
   await seedProfiles(server, root, tAdmin, 40, { prefix })
   server.resetCounts()
   let release
@@ -208,13 +243,8 @@ try {
       profiles: PROFILES,
       refreshers: REFRESHERS,
       concurrency: CONCURRENCY,
-      cycleMs,
-      exact,
-      maxPerProfile: Math.max(...perProfile),
-      profilesPerSecond: PROFILES / (cycleMs / 1000),
-      steadyPerSecond: (PROFILES - 1) / (spanMs / 1000),
-      directPerSecond: direct.length / (directMs / 1000),
-      cpuPerProfileMs: cpu,
+      ...loopback,
+      latency: { ms: LATENCY_MS, ...latency },
       takeoverMs,
       lease: LEASE,
       grace: GRACE,
