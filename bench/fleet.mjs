@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks'
 import * as oidc from 'openid-client'
 import { startAuthServer } from '../test/bed/authServer.ts'
 import { startEtcdCluster } from '../test/bed/etcdCluster.ts'
-import { addEtcdAdmin, enrol, fleetMachine } from '../test/bed/etcdFleet.ts'
+import { addEtcdAdmin, enrol, fleetMachine, threeRefreshers } from '../test/bed/etcdFleet.ts'
 import { generations, seedProfiles } from '../test/bed/etcdSeed.ts'
 import { BIN, sandbox } from '../test/e2e/harness.ts'
 
@@ -51,16 +51,11 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-/** A fleet under `prefix` of its own: an administrator and two more refreshers. */
+/** A fleet under `prefix` (default: the default one): an administrator and two more refreshers. */
 async function fleetOf(prefix) {
-  const admin = await fleetMachine(cluster, 'admin1', { create: true, prefix })
-  const others = [
-    await fleetMachine(cluster, 'r2', { prefix }),
-    await fleetMachine(cluster, 'r3', { prefix }),
-  ]
-  machines.push(admin, ...others)
-  for (const m of others) await enrol(admin, m, { refresher: true })
-  return [admin, ...others]
+  const fleet = await threeRefreshers(cluster, prefix)
+  machines.push(...fleet)
+  return fleet
 }
 
 /**
@@ -146,13 +141,7 @@ const children = []
 try {
   await cluster.enableAuth()
   await addEtcdAdmin(cluster, 'admin1')
-  const admin = await fleetMachine(cluster, 'admin1', { create: true })
-  machines.push(admin)
-  for (const name of ['r2', 'r3']) {
-    const m = await fleetMachine(cluster, name)
-    await enrol(admin, m, { refresher: true })
-    machines.push(m)
-  }
+  const [admin] = await fleetOf(undefined)
   const root = await cluster.client()
 
   // The cycle, on loopback (the endpoint answers in about a millisecond of CPU), then again with a

@@ -61,3 +61,17 @@ export async function enrol(
   ])
   if (r.code !== 0) throw new Error(`fleet host add ${machine.name} failed (${r.code}): ${r.stderr}`)
 }
+
+/**
+ * A fleet under `prefix` run by three refreshers: the administrator `admin1` (which creates it; its etcd
+ * user must exist) and `r2`, `r3`, enrolled as refreshers. The administrator comes first.
+ */
+export async function threeRefreshers(cluster: EtcdCluster, prefix?: string): Promise<FleetMachine[]> {
+  const admin = await fleetMachine(cluster, 'admin1', { create: true, ...(prefix ? { prefix } : {}) })
+  const others = [
+    await fleetMachine(cluster, 'r2', prefix ? { prefix } : {}),
+    await fleetMachine(cluster, 'r3', prefix ? { prefix } : {}),
+  ]
+  for (const m of others) await enrol(admin, m, { refresher: true })
+  return [admin, ...others]
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { type EtcdCluster, startEtcdCluster } from '../bed/etcdCluster.js'
-import { addEtcdAdmin, enrol, type FleetMachine, fleetMachine } from '../bed/etcdFleet.js'
+import { addEtcdAdmin, type FleetMachine, threeRefreshers } from '../bed/etcdFleet.js'
 import { generations, seedProfiles } from '../bed/etcdSeed.js'
 import type { Cli } from './harness.js'
 
@@ -40,13 +40,7 @@ describe('fleet at scale', () => {
     ])
     await cluster.enableAuth()
     await addEtcdAdmin(cluster, 'admin1')
-    const admin = await fleetMachine(cluster, 'admin1', { create: true })
-    machines.push(admin)
-    for (const name of ['r2', 'r3']) {
-      const m = await fleetMachine(cluster, name)
-      await enrol(admin, m, { refresher: true })
-      machines.push(m)
-    }
+    machines.push(...(await threeRefreshers(cluster)))
   })
 
   after(async () => {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import type { Etcd3 } from 'etcd3'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { type EtcdCluster, startEtcdCluster } from '../bed/etcdCluster.js'
-import { addEtcdAdmin, enrol, type FleetMachine, fleetMachine } from '../bed/etcdFleet.js'
+import { addEtcdAdmin, type FleetMachine, threeRefreshers } from '../bed/etcdFleet.js'
 import { generations, seedProfiles } from '../bed/etcdSeed.js'
 import type { Cli } from './harness.js'
 
@@ -84,13 +84,9 @@ describe('fleet: a refresher stopped or killed with refreshes in flight', () => 
       rotateRefreshToken: rotate,
     })
     servers.push(server)
-    const admin = await fleetMachine(cluster, 'admin1', { create: true, prefix })
-    const others = [
-      await fleetMachine(cluster, 'r2', { prefix }),
-      await fleetMachine(cluster, 'r3', { prefix }),
-    ]
-    machines.push(admin, ...others)
-    for (const m of others) await enrol(admin, m, { refresher: true })
+    const fleet = await threeRefreshers(cluster, prefix)
+    machines.push(...fleet)
+    const [admin, ...others] = fleet as [FleetMachine, ...FleetMachine[]]
     const root = await cluster.client()
     const { grantOf } = await seedProfiles(server, root, admin, PROFILES, { prefix })
     server.resetCounts()
