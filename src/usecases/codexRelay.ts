@@ -75,12 +75,7 @@ async function fromAgent(deps: Deps, profile: Profile): Promise<RelayTokens> {
 export async function codexLoginFromAgent(deps: Deps, profile: Profile, force: boolean): Promise<Credential> {
   const store = deps.credentialsOf(profile)
   const { credential } = await getToken(deps, profile, { force })
-  if (!credential.idToken) {
-    throw new AuthkeepError(
-      `the authkeep agent sent no ID token for profile "${profile.name}", and Codex needs one`,
-      { next: "npm install -g authkeep@latest (on the agent's machine)" },
-    )
-  }
+  agentLogin(profile, credential)
   const login: Credential = { ...credential, refreshToken: new Secret(AGENT_REFRESH_TOKEN) }
   await withCredentialLock(deps, profile, async () => {
     const own = await store.read().catch(() => undefined)
