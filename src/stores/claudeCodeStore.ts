@@ -49,6 +49,18 @@ export async function writeSidecar(sidecarFile: string, host: string, c: Credent
   )
 }
 
+/** The note writeSidecar left, or undefined when there is none or it cannot be read. */
+export async function readSidecar(sidecarFile: string): Promise<z.output<typeof sidecarSchema> | undefined> {
+  const text = await readFileIfExists(sidecarFile).catch(() => undefined)
+  if (text === undefined) return undefined
+  try {
+    const parsed = sidecarSchema.safeParse(JSON.parse(text))
+    return parsed.success ? parsed.data : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export interface ClaudeCodeStoreOptions extends CliFileStoreOptions {
   configDir: string
 }
@@ -82,20 +94,6 @@ export function createClaudeCodeStore({
     if (text === undefined) return undefined
     return validate(file, parseJson(file, text, reset), claudeFileSchema, reset)
   }
-  const readSidecar = async () => {
-    const text = await readFileIfExists(sidecarFile).catch(() => undefined)
-    if (text === undefined) return undefined
-    const parsed = sidecarSchema.safeParse(
-      (() => {
-        try {
-          return JSON.parse(text)
-        } catch {
-          return undefined
-        }
-      })(),
-    )
-    return parsed.success ? parsed.data : undefined
-  }
 
   return {
     file,
@@ -116,7 +114,7 @@ export function createClaudeCodeStore({
       const o = raw?.claudeAiOauth
       if (!raw || !o) return undefined
       const { mtime } = await stat(file)
-      const sidecar = await readSidecar()
+      const sidecar = await readSidecar(sidecarFile)
       const access = o.accessToken || undefined
       const refresh = o.refreshToken || undefined
       const ours = sidecar && refresh !== undefined && sidecar.refresh_token_sha256 === fingerprint(refresh)

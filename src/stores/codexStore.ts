@@ -1,4 +1,4 @@
-import { stat, unlink } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as z from 'zod/mini'
 import { ConfigError } from '../errors.js'
@@ -8,7 +8,7 @@ import { tokenSyntaxProblem } from '../oauth/tokenResponse.js'
 import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
-import { fingerprint, SIDECAR, sidecarSchema, writeSidecar } from './claudeCodeStore.js'
+import { fingerprint, readSidecar, SIDECAR, unlinkIfThere, writeSidecar } from './claudeCodeStore.js'
 import type { Credential } from './credential.js'
 import type { CliFileStoreOptions, CredentialStore } from './store.js'
 
@@ -147,16 +147,6 @@ export function createCodexStore({
     }
     return validate(file, json, codexAuthSchema, reset)
   }
-  const readSidecar = async () => {
-    const text = await readFileIfExists(sidecarFile).catch(() => undefined)
-    if (text === undefined) return undefined
-    try {
-      const parsed = sidecarSchema.safeParse(JSON.parse(text))
-      return parsed.success ? parsed.data : undefined
-    } catch {
-      return undefined
-    }
-  }
 
   return {
     file,
@@ -182,7 +172,7 @@ export function createCodexStore({
       const { mtime } = await stat(file)
       const lastRefresh = raw.last_refresh ? new Date(raw.last_refresh) : undefined
       const when = lastRefresh && !Number.isNaN(lastRefresh.getTime()) ? lastRefresh : mtime
-      const sidecar = await readSidecar()
+      const sidecar = await readSidecar(sidecarFile)
       const ours = sidecar !== undefined && sidecar.refresh_token_sha256 === fingerprint(t.refresh_token)
       const wiped = !t.access_token && !t.refresh_token
       return {
@@ -231,10 +221,4 @@ export function createCodexStore({
       await unlinkIfThere(sidecarFile)
     },
   }
-}
-
-async function unlinkIfThere(file: string): Promise<void> {
-  await unlink(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err
-  })
 }
