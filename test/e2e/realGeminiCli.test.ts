@@ -40,6 +40,20 @@ const pointedAt = (s: AuthServer) => ({
   paste_redirect_uri: 'http://127.0.0.1/callback',
 })
 
+/** The gemini profile pointed at the test server and logged in by paste: Gemini's file and what it holds. */
+async function loggedIn(
+  env: Record<string, string>,
+): Promise<{ file: string; creds: Record<string, unknown> }> {
+  await mkdir(env.AUTHKEEP_HOME as string, { recursive: true })
+  await writeFile(
+    join(env.AUTHKEEP_HOME as string, 'config.json'),
+    JSON.stringify({ version: 1, profiles: { gemini: pointedAt(server) } }),
+  )
+  await pasteLogin(env)
+  const file = join(env.HOME as string, '.gemini', 'oauth_creds.json')
+  return { file, creds: JSON.parse(await readFile(file, 'utf8')) }
+}
+
 /** `login --method paste` for gemini, answered with the bare code, as Google's code-assist page shows it. */
 async function pasteLogin(env: Record<string, string>, command = ['login']): Promise<string> {
   const child = spawnCli([...command, '--profile', 'gemini', '--method', 'paste'], env)
@@ -208,14 +222,7 @@ test('gemini: a malformed, truncated, foreign-shaped or non-regular oauth_creds.
 test('gemini: keep-alive refreshes it before Gemini would; logout revokes with the client secret and backs up; restore and reset', async () => {
   const sb = await sandbox()
   try {
-    await mkdir(sb.env.AUTHKEEP_HOME as string, { recursive: true })
-    await writeFile(
-      join(sb.env.AUTHKEEP_HOME as string, 'config.json'),
-      JSON.stringify({ version: 1, profiles: { gemini: pointedAt(server) } }),
-    )
-    await pasteLogin(sb.env)
-    const file = join(sb.env.HOME as string, '.gemini', 'oauth_creds.json')
-    const creds = JSON.parse(await readFile(file, 'utf8'))
+    const { file, creds } = await loggedIn(sb.env)
     // Inside Gemini's 5 minutes: the daemon's one pass refreshes it.
     await writeFile(file, JSON.stringify({ ...creds, expiry_date: Date.now() + 60_000 }), { mode: 0o600 })
     // Written by Gemini an hour ago (the file's time is when its tokens were issued).
@@ -254,14 +261,7 @@ test('gemini: keep-alive refreshes it before Gemini would; logout revokes with t
 test('gemini: 8 `token` at expiry cause one refresh; a refused refresh token marks the login, its file untouched', async () => {
   const sb = await sandbox()
   try {
-    await mkdir(sb.env.AUTHKEEP_HOME as string, { recursive: true })
-    await writeFile(
-      join(sb.env.AUTHKEEP_HOME as string, 'config.json'),
-      JSON.stringify({ version: 1, profiles: { gemini: pointedAt(server) } }),
-    )
-    await pasteLogin(sb.env)
-    const file = join(sb.env.HOME as string, '.gemini', 'oauth_creds.json')
-    const creds = JSON.parse(await readFile(file, 'utf8'))
+    const { file, creds } = await loggedIn(sb.env)
     await writeFile(file, JSON.stringify({ ...creds, expiry_date: Date.now() - 1000 }), { mode: 0o600 })
     const before = server.counts.refresh_token
     const runs = await Promise.all(
