@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { aiCliSandbox, FAKE_GITHUB } from '../bed/aiClis/aiCliSandbox.js'
+import { aiCliSandbox, copilotAt, FAKE_GITHUB } from '../bed/aiClis/aiCliSandbox.js'
 import { assertNoSecrets, runCli, sandbox } from './harness.js'
 
 interface Finding {
@@ -103,12 +103,7 @@ test('doctor --online --profile copilot: a token GitHub refuses is an error whos
   const sb = await aiCliSandbox()
   try {
     await sb.configure({
-      copilot: {
-        issuer: sb.url,
-        device_authorization_endpoint: `${sb.url}/login/device/code`,
-        token_endpoint: `${sb.url}/login/oauth/access_token`,
-        userinfo_endpoint: `${sb.url}/user`,
-      },
+      copilot: copilotAt(sb.url),
     })
     const dir = join(sb.home, '.copilot')
     await mkdir(dir, { recursive: true, mode: 0o700 })

@@ -8,7 +8,7 @@ import { credentialFileContent } from '../../src/handoff/payload.js'
 import { GEMINI_DEFAULTS } from '../../src/profiles/gemini.js'
 import { toProfile } from '../../src/profiles/profile.js'
 import { Secret } from '../../src/secret.js'
-import { aiCliSandbox, FAKE_GITHUB } from '../bed/aiClis/aiCliSandbox.js'
+import { aiCliSandbox, copilotAt, FAKE_GITHUB } from '../bed/aiClis/aiCliSandbox.js'
 import { assertNoSecrets, runCli, sandbox, spawnCli, waitForStderr } from './harness.js'
 
 const credential = (access: string, refresh?: string) => ({
@@ -59,12 +59,7 @@ test("login --receive --profile copilot files the token under its GitHub login i
   const sb = await aiCliSandbox()
   try {
     await sb.configure({
-      copilot: {
-        issuer: sb.url,
-        device_authorization_endpoint: `${sb.url}/login/device/code`,
-        token_endpoint: `${sb.url}/login/oauth/access_token`,
-        userinfo_endpoint: `${sb.url}/user`,
-      },
+      copilot: copilotAt(sb.url),
     })
     const content = credentialFileContent(
       toProfile('copilot', { token_endpoint: 'x', client_id: 'y', kind: 'copilot' }),

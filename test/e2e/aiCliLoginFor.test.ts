@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { FAKE_GITHUB, type FakeServices, startFakeServices } from '../bed/aiClis/fakeServices.js'
+import { copilotAt, FAKE_GITHUB, type FakeServices, startFakeServices } from '../bed/aiClis/fakeServices.js'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
 import { type Sshd, startSshd } from '../bed/sshd.js'
@@ -46,12 +46,7 @@ describe('login --for over real ssh, gemini and copilot', () => {
             scope: 'openid offline_access',
             paste_redirect_uri: 'http://127.0.0.1/callback',
           },
-          copilot: {
-            issuer: gh,
-            device_authorization_endpoint: `${gh}/login/device/code`,
-            token_endpoint: `${gh}/login/oauth/access_token`,
-            userinfo_endpoint: `${gh}/user`,
-          },
+          copilot: copilotAt(gh),
         },
       }),
     )

@@ -10,6 +10,7 @@ import {
   aiCliSandbox,
   COPILOT_BIN,
   COPILOT_PKG_CACHE,
+  copilotAt,
   FAKE_GITHUB,
   requireBin,
 } from '../bed/aiClis/aiCliSandbox.js'
@@ -17,14 +18,6 @@ import { assertNoSecrets } from './harness.js'
 
 const other = { 'https://ghe.example.com:mona': { token: 'gho_otherHostToken' } }
 const HEADER = '// User settings belong in settings.json.\n// This file is managed automatically.\n'
-
-/** The built-in copilot profile, pointed at the fake GitHub. */
-const pointedAt = (url: string) => ({
-  issuer: url,
-  device_authorization_endpoint: `${url}/login/device/code`,
-  token_endpoint: `${url}/login/oauth/access_token`,
-  userinfo_endpoint: `${url}/user`,
-})
 
 /** config.json without its comment lines. */
 const parsed = (text: string) =>
@@ -39,7 +32,7 @@ test("copilot: a device login writes Copilot CLI's config.json, and the real cop
   const bin = requireBin(COPILOT_BIN)
   const sb = await aiCliSandbox()
   try {
-    await sb.configure({ copilot: pointedAt(sb.url) })
+    await sb.configure({ copilot: copilotAt(sb.url) })
     const dir = join(sb.home, '.copilot')
     const file = join(dir, 'config.json')
     await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -130,7 +123,7 @@ test("copilot: a device login writes Copilot CLI's config.json, and the real cop
 test('copilot: a broken, foreign-shaped or non-regular config.json is exit 3 naming the file and field, left untouched', async () => {
   const sb = await aiCliSandbox()
   try {
-    await sb.configure({ copilot: pointedAt(sb.url) })
+    await sb.configure({ copilot: copilotAt(sb.url) })
     const dir = join(sb.home, '.copilot')
     const file = join(dir, 'config.json')
     await mkdir(dir, { recursive: true, mode: 0o700 })

@@ -12,6 +12,7 @@ import { makeThrowawayCa } from '../claude/throwawayCa.js'
 import { GOOGLE_HOSTS, type RecordedRequest } from './fakeServices.js'
 
 export {
+  copilotAt,
   FAKE_GEMINI_REPLY,
   FAKE_GITHUB,
   GEMINI_OWN_REFRESH,

@@ -17,6 +17,13 @@ export interface RecordedRequest {
 
 /** The GitHub token the fake device flow issues, and the login it belongs to. */
 export const FAKE_GITHUB = { token: 'gho_authkeepFakeDeviceToken0123456789', login: 'octocat' }
+/** The built-in copilot profile, pointed at the fake GitHub at `url`. */
+export const copilotAt = (url: string) => ({
+  issuer: url,
+  device_authorization_endpoint: `${url}/login/device/code`,
+  token_endpoint: `${url}/login/oauth/access_token`,
+  userinfo_endpoint: `${url}/user`,
+})
 export const FAKE_GEMINI_REPLY = 'pong from the fake code assist'
 /** What the fake Google token endpoint issues when Gemini CLI refreshes by itself. */
 export const GEMINI_OWN_REFRESH = 'ya29.refreshedByGeminiCliItself-0123456789'
