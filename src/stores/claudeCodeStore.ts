@@ -9,7 +9,7 @@ import type { Profile } from '../profiles/profile.js'
 import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
 import type { Credential } from './credential.js'
-import type { CliFileStoreOptions, CredentialStore } from './store.js'
+import { type CliFileStoreOptions, type CredentialStore, cliFile } from './store.js'
 
 /** $CLAUDE_CONFIG_DIR, else ~/.claude: where Claude Code keeps `.credentials.json`. */
 export function claudeConfigDir(profile: Profile, env: NodeJS.ProcessEnv, home: string): string {
@@ -96,7 +96,7 @@ export function createClaudeCodeStore({
   }
 
   return {
-    file,
+    ...cliFile(file),
     async lock(opts, fn) {
       const { withFileLocks } = await import('../lock/fileLock.js')
       return withFileLocks(locks(), opts, fn)
@@ -104,10 +104,6 @@ export function createClaudeCodeStore({
     changes: () => fileChanges(file),
     refreshing: (now) => lockHeld(locks(), now),
     describe: () => `file ${file} (Claude Code's own)`,
-    probeKeyring: async () => {},
-    async restoreRaw(content) {
-      await writeFileAtomic(await linkTarget(file), content)
-    },
 
     async read() {
       const raw = await readRaw()

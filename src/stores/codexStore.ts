@@ -10,7 +10,7 @@ import { Secret } from '../secret.js'
 import { parseJson, validate } from '../validation.js'
 import { fingerprint, readSidecar, SIDECAR, unlinkIfThere, writeSidecar } from './claudeCodeStore.js'
 import type { Credential } from './credential.js'
-import type { CliFileStoreOptions, CredentialStore } from './store.js'
+import { type CliFileStoreOptions, type CredentialStore, cliFile } from './store.js'
 
 /** $CODEX_HOME, else ~/.codex: where Codex keeps `auth.json`. */
 export function codexHome(profile: Profile, env: NodeJS.ProcessEnv, home: string): string {
@@ -149,7 +149,7 @@ export function createCodexStore({
   }
 
   return {
-    file,
+    ...cliFile(file),
     async lock(opts, fn) {
       // Loaded here: serving a fresh token, which most commands do, needs no lock.
       const { withFlock } = await import('../lock/flock.js')
@@ -160,10 +160,6 @@ export function createCodexStore({
     // Codex takes auth.lock before it waits for auth.json.lock to commit what it refreshed.
     peerCommitting: () => flocked(join(codexHome, 'auth.lock')),
     describe: () => `file ${file} (Codex's own)`,
-    probeKeyring: async () => {},
-    async restoreRaw(content) {
-      await writeFileAtomic(await linkTarget(file), content)
-    },
 
     async read() {
       const raw = await readRaw()

@@ -8,7 +8,7 @@ import { parseJson, validate } from '../validation.js'
 import { unlinkIfThere } from './claudeCodeStore.js'
 import { type ClientFileOptions, ownLock, readClientState, writeClientState } from './clientState.js'
 import type { Credential } from './credential.js'
-import type { CredentialStore } from './store.js'
+import { type CredentialStore, cliFile } from './store.js'
 
 /** ${COPILOT_HOME:-$HOME/.copilot}: where Copilot CLI keeps `config.json` (an empty value counts as unset). */
 export function copilotDir(env: NodeJS.ProcessEnv, home: string): string {
@@ -87,14 +87,10 @@ export function createCopilotStore(o: CopilotStoreOptions): CredentialStore {
   const current = (raw: CopilotFile) => currentLogin(raw, gh)
 
   return {
-    file,
+    ...cliFile(file),
     // Copilot's own writer of this file (in its native runtime) takes no lock authkeep could find.
     ...ownLock(file, o.lockFile),
     describe: () => `file ${file} (Copilot CLI's own, plaintext)`,
-    probeKeyring: async () => {},
-    async restoreRaw(content) {
-      await writeFileAtomic(await linkTarget(file), content)
-    },
 
     async read() {
       const read = await readRaw()

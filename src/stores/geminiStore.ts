@@ -8,7 +8,7 @@ import { parseJson, validate } from '../validation.js'
 import { timeAt, unlinkIfThere } from './claudeCodeStore.js'
 import { type ClientFileOptions, ownLock, readClientState, writeClientState } from './clientState.js'
 import type { Credential } from './credential.js'
-import type { CredentialStore } from './store.js'
+import { type CredentialStore, cliFile } from './store.js'
 
 /** ${GEMINI_CLI_HOME:-$HOME}/.gemini: where Gemini CLI keeps `oauth_creds.json` (an empty value counts as unset). */
 export function geminiDir(env: NodeJS.ProcessEnv, home: string): string {
@@ -86,13 +86,9 @@ export function createGeminiStore({
   }
 
   return {
-    file,
+    ...cliFile(file),
     ...ownLock(file, lockFile),
     describe: () => `file ${file} (Gemini CLI's own)`,
-    probeKeyring: async () => {},
-    async restoreRaw(content) {
-      await writeFileAtomic(await linkTarget(file), content)
-    },
 
     async read() {
       const raw = await readRaw()

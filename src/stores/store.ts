@@ -1,3 +1,4 @@
+import { linkTarget, writeFileAtomic } from '../files/atomicFile.js'
 import type { Changes } from '../lock/changes.js'
 import type { LockOptions } from '../lock/fileLock.js'
 import type { Credential, SecretsJson, SecretsLocation } from './credential.js'
@@ -44,4 +45,18 @@ export interface CliFileStoreOptions {
   host: () => string
   /** Called with each credential file authkeep writes, to keep the last good one. */
   onWritten?: (file: string, content: string) => Promise<void>
+}
+
+/**
+ * What every store of another CLI's own file has alike: the file, no keyring, and a restore that puts
+ * the backup's content back whole (through a link, at the file it points to).
+ */
+export function cliFile(file: string): Pick<CredentialStore, 'file' | 'probeKeyring' | 'restoreRaw'> {
+  return {
+    file,
+    probeKeyring: async () => {},
+    async restoreRaw(content) {
+      await writeFileAtomic(await linkTarget(file), content)
+    },
+  }
 }
