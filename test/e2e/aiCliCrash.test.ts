@@ -7,13 +7,15 @@ import assert from 'node:assert/strict'
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { splitComments } from '../../src/stores/copilotStore.js'
 import { type AuthServer, startAuthServer } from '../bed/authServer.js'
 import { approveWithHttp } from '../bed/httpApprover.js'
 import {
   AUTHORIZE_URL,
+  assertCampaign,
   type Cli,
+  type KillTally,
+  killAfter,
   type Result,
   runCli,
   type Sandbox,
@@ -27,21 +29,6 @@ const GEMINI_CLIENT_ID = '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.goo
 const GEMINI_SECRET = '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'
 const GH = 'https://github.com'
 const OTHER = { 'https://ghe.example:mona': { token: 'gho_CRASHOTHERHOSTTOKEN-kept' } }
-
-interface Tally {
-  trials: number
-  failures: number
-  lost: number
-  leaked: number
-  killedMidway: number
-  errors: string[]
-}
-
-async function killAfter(child: Cli, ms: number): Promise<Result> {
-  await Promise.race([sleep(ms), child.output])
-  child.kill('SIGKILL')
-  return child.output
-}
 
 /** Every file below `dir` that is not a temp file a kill left behind. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -120,7 +107,7 @@ async function geminiTrials(
   server: AuthServer,
   name: string,
   trial: GeminiTrial,
-  tally: Tally,
+  tally: KillTally,
 ): Promise<void> {
   const sb = await geminiSandbox(server)
   try {
@@ -182,7 +169,7 @@ async function copilotLogin(sb: Sandbox, n: number): Promise<string> {
   return token
 }
 
-async function copilotTrials(tally: Tally): Promise<void> {
+async function copilotTrials(tally: KillTally): Promise<void> {
   const sb = await sandbox()
   // As for Gemini: runs that end before their kill shrink the window.
   let window = 400
@@ -232,20 +219,7 @@ async function copilotTrials(tally: Tally): Promise<void> {
   }
 }
 
-function report(area: string, tally: Tally): void {
-  assert.deepEqual(
-    { failures: tally.failures, lost: tally.lost, leaked: tally.leaked },
-    { failures: 0, lost: 0, leaked: 0 },
-    tally.errors.join('\n'),
-  )
-  const needed = tally.trials >= 40 ? tally.trials / 3 : 1
-  assert.ok(tally.killedMidway >= needed, `kills land mid-run (${tally.killedMidway}/${tally.trials})`)
-  console.log(
-    `CAMPAIGN ${area} trials=${tally.trials} failures=${tally.failures} lost=${tally.lost} leaked=${tally.leaked}`,
-  )
-}
-
-const fresh = (): Tally => ({ trials: 0, failures: 0, lost: 0, leaked: 0, killedMidway: 0, errors: [] })
+const fresh = (): KillTally => ({ trials: 0, failures: 0, lost: 0, leaked: 0, killedMidway: 0, errors: [] })
 
 describe("SIGKILL at random points never tears or loses Gemini's or Copilot's login", {
   concurrency: true,
@@ -267,13 +241,13 @@ describe("SIGKILL at random points never tears or loses Gemini's or Copilot's lo
     test(`gemini ${name}: ${TRIALS} kills`, async () => {
       const tally = fresh()
       await geminiTrials(server, name, trial, tally)
-      report(`gemini-${name}`, tally)
+      assertCampaign(`gemini-${name}`, tally)
     })
   }
 
   test(`copilot logout and restore: ${TRIALS} kills`, async () => {
     const tally = fresh()
     await copilotTrials(tally)
-    report('copilot-logout', tally)
+    assertCampaign('copilot-logout', tally)
   })
 })

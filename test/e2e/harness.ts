@@ -108,6 +108,41 @@ export async function runCli(args: string[], env: Record<string, string>, input?
   return child.output
 }
 
+/** The child's result, SIGKILLed `ms` from now unless it finished first. */
+export async function killAfter(child: Cli, ms: number): Promise<Result> {
+  await Promise.race([new Promise((r) => setTimeout(r, ms)), child.output])
+  child.kill('SIGKILL')
+  return child.output
+}
+
+/** What a kill campaign counts, per area. */
+export interface KillTally {
+  trials: number
+  failures: number
+  lost: number
+  leaked: number
+  killedMidway: number
+  errors: string[]
+}
+
+/**
+ * Fails unless no trial failed, lost a login or leaked a secret, and enough kills landed mid-run; then
+ * prints the area's CAMPAIGN line (the format scripts/campaign.mjs collects).
+ */
+export function assertCampaign(area: string, tally: KillTally): void {
+  assert.deepEqual(
+    { failures: tally.failures, lost: tally.lost, leaked: tally.leaked },
+    { failures: 0, lost: 0, leaked: 0 },
+    tally.errors.join('\n'),
+  )
+  // A handful of bounded trials on a busy machine may all finish first; a campaign must mostly land mid-run.
+  const needed = tally.trials >= 40 ? tally.trials / 3 : 1
+  assert.ok(tally.killedMidway >= needed, `kills land mid-run (${tally.killedMidway}/${tally.trials})`)
+  console.log(
+    `CAMPAIGN ${area} trials=${tally.trials} failures=${tally.failures} lost=${tally.lost} leaked=${tally.leaked}`,
+  )
+}
+
 /** Resolves with the first match of `re` in all the child's stderr so far, within a bounded time. */
 export function waitForStderr(child: Cli, re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
